@@ -1,0 +1,562 @@
+# loopsim.loop: the event loop - one run loop that resumes the tasks whose sockets are ready.
+# Owns: Loop, run. Imports: stdlib, loopsim.{errors,requests,task,clock,instruments}.
+# Never imports fakes, pytest or hypothesis: the selector and clock are injected.
+"""The generator event loop.
+
+One tick (:meth:`Loop._tick`), as in asyncio's ``_run_once``:
+
+1. apply the interest changes the last batch made (register/modify/unregister
+   only the sockets whose waiters changed);
+2. ``select`` with a timeout: 0 if a task is ready, else until the next timer;
+3. wake the tasks whose sockets ``select`` reported (found through the
+   selector key's ``data``, never by scanning the waiters);
+4. wake the tasks whose timers are due (a heap);
+5. run the batch that was ready at the start of this step, and no more.
+
+A tick costs in proportion to what is ready, not to what is waiting.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+from collections import deque
+from typing import Any, Callable, Generator, Iterable
+
+from .clock import MonotonicClock
+from .errors import BadRequest, Cancelled, Deadlock, UsageError
+from .instruments import Hooks, Instrument
+from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
+from .task import Scope, Task, task_location
+
+__all__ = ["Loop", "run", "describe_socket"]
+
+EVENT_READ = selectors.EVENT_READ
+EVENT_WRITE = selectors.EVENT_WRITE
+
+_PARK = object()  # a handler's answer meaning "the task waits; do not resume it now"
+
+# Timers due within this much of now fire now (the clock's resolution, as in asyncio).
+_RESOLUTION = 1e-9
+
+
+def describe_socket(sock: Any) -> str:
+    """A stable, human name for a socket: its ``name`` if it has one, else its addresses."""
+    name = getattr(sock, "name", None)
+    if isinstance(name, str):
+        return name
+    try:
+        if sock.fileno() < 0:
+            return "<closed socket>"
+        local = sock.getsockname()
+        try:
+            return f"{_addr(local)}->{_addr(sock.getpeername())}"
+        except OSError:
+            return f"{_addr(local)}"
+    except (OSError, AttributeError):
+        return f"<{type(sock).__name__}>"
+
+
+def _addr(a: Any) -> str:
+    if isinstance(a, tuple) and len(a) >= 2:
+        return f"{a[0]}:{a[1]}"
+    return str(a) or "<unbound>"
+
+
+class _Reg:
+    """One socket's waiters and the events it is registered for in the selector."""
+
+    __slots__ = ("sock", "reader", "writer", "mask", "dirty")
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.reader: Task | None = None
+        self.writer: Task | None = None
+        self.mask = 0  # what the selector currently has
+        self.dirty = False  # queued for _sync_interest
+
+    def describe(self, task: Task) -> str:
+        kind = "readable or writable" if (self.reader is task and self.writer is task) else (
+            "readable" if self.reader is task else "writable")
+        return f"{describe_socket(self.sock)} to be {kind}"
+
+
+class _Timer:
+    __slots__ = ("when", "target", "cancelled")
+
+    def __init__(self, when: float, target: Task | Scope) -> None:
+        self.when = when
+        self.target = target
+        self.cancelled = False
+
+    def describe(self, task: Task) -> str:
+        return f"sleep until t={self.when:.6f}"
+
+
+class Loop:
+    """A generator event loop over an injected selector and clock.
+
+    ``Loop(selector=None, clock=None, instruments=())``: the defaults are a
+    ``selectors.DefaultSelector()`` (owned and closed by the loop) and
+    :class:`~loopsim.MonotonicClock`.
+    """
+
+    def __init__(
+        self,
+        selector: selectors.BaseSelector | None = None,
+        clock: Any = None,
+        instruments: Iterable[Instrument] = (),
+    ) -> None:
+        self._owns_selector = selector is None
+        self.selector: selectors.BaseSelector = selectors.DefaultSelector() if selector is None else selector
+        self.clock = MonotonicClock() if clock is None else clock
+        if not callable(getattr(self.clock, "now", None)):
+            raise TypeError(f"clock {self.clock!r} has no now() method; a clock is any object with now() -> float")
+        self._hooks = Hooks(instruments)
+        self._ready: deque[Task] = deque()
+        self._timers: list[tuple[float, int, _Timer]] = []
+        self._regs: dict[Any, _Reg] = {}
+        self._dirty: list[_Reg] = []
+        self._tasks: dict[int, Task] = {}  # live tasks, in spawn order
+        self._failed: list[Task] = []  # tasks that raised, to report if nobody looked
+        self._seq = 0
+        self._current: Task | None = None
+        self._running = False
+        self._closed = False
+        self._handlers: dict[type, Callable[[Task, Any], Any]] = {
+            WaitRead: self._on_WaitRead,
+            WaitWrite: self._on_WaitWrite,
+            WaitEither: self._on_WaitEither,
+            Sleep: self._on_Sleep,
+            Spawn: self._on_Spawn,
+            Join: self._on_Join,
+            Now: self._on_Now,
+            CurrentTask: self._on_CurrentTask,
+            OpenScope: self._on_OpenScope,
+        }
+
+    # -- public API -------------------------------------------------------------
+
+    def spawn(self, gen: Generator[Any, Any, Any], name: str | None = None) -> Task:
+        """Schedule ``gen`` as a new task and return it."""
+        if not (hasattr(gen, "send") and hasattr(gen, "throw")):
+            hint = " (did you pass the function instead of calling it?)" if callable(gen) else ""
+            raise TypeError(f"spawn() needs a generator object, got {gen!r}{hint}")
+        self._seq += 1
+        if name is None:
+            name = f"{getattr(gen, '__name__', 'task')}-{self._seq}"
+        task = Task(gen, name, self, self._seq)
+        self._tasks[self._seq] = task
+        self._ready.append(task)
+        for hook in self._hooks.task_spawned:
+            hook(task)
+        return task
+
+    def run(self) -> None:
+        """Run until no task is left. Task errors are logged, not raised."""
+        self._run(None)
+
+    def run_until_complete(self, gen: Generator[Any, Any, Any]) -> Any:
+        """Spawn ``gen``, run until it finishes, return its value or raise its error."""
+        task = self.spawn(gen)
+        self._run(task)
+        return task.result()
+
+    def tasks(self) -> list[Task]:
+        """The live tasks, in the order they were spawned."""
+        return list(self._tasks.values())
+
+    def close(self) -> None:
+        """Close the selector if the loop created it."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_selector:
+                self.selector.close()
+
+    def __enter__(self) -> Loop:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the run loop -------------------------------------------------------------
+
+    def _run(self, until: Task | None) -> None:
+        if self._running:
+            raise UsageError("the loop is already running; use yield from loopsim.spawn(...) inside a task")
+        if self._closed:
+            raise UsageError("the loop is closed; create a new Loop")
+        self._running = True
+        for hook in self._hooks.before_run:
+            hook()
+        try:
+            while self._tasks and (until is None or not until._done):
+                self._tick()
+        finally:
+            self._running = False
+            for hook in self._hooks.after_run:
+                hook()
+            self._report_unobserved()
+
+    def _tick(self) -> None:
+        ready = self._ready
+        if self._dirty:
+            self._sync_interest()
+        if ready:
+            timeout: float | None = 0.0
+        elif self._timers:
+            timeout = max(0.0, self._timers[0][0] - self.clock.now())
+        elif self._regs:
+            timeout = None
+        else:
+            raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
+        events = self._select(timeout)
+        for key, mask in events:
+            reg = key.data
+            if mask & EVENT_READ and reg.reader is not None:
+                self._wake_io(reg, reg.reader)
+            if mask & EVENT_WRITE and reg.writer is not None:
+                self._wake_io(reg, reg.writer)
+        if self._timers:
+            self._fire_timers()
+        for _ in range(len(ready)):
+            self._step(ready.popleft())
+
+    def _select(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+        hooks = self._hooks
+        for hook in hooks.before_io_wait:
+            hook(timeout)
+        try:
+            events = self.selector.select(timeout)
+        except Exception as exc:
+            if getattr(exc, "would_block_forever", False):
+                raise self._deadlock(str(exc)) from exc
+            raise
+        for hook in hooks.after_io_wait:
+            hook(events)
+        return events
+
+    def _wake_io(self, reg: _Reg, task: Task) -> None:
+        if reg.reader is task:
+            reg.reader = None
+        if reg.writer is task:
+            reg.writer = None
+        if not reg.dirty:
+            reg.dirty = True
+            self._dirty.append(reg)
+        task._wait = None
+        self._ready.append(task)
+
+    def _fire_timers(self) -> None:
+        timers = self._timers
+        deadline = self.clock.now() + _RESOLUTION
+        while timers and timers[0][0] <= deadline:
+            timer = heapq.heappop(timers)[2]
+            if timer.cancelled:
+                continue
+            target = timer.target
+            if isinstance(target, Scope):
+                if not target.closed:
+                    target.fired = True
+                    self._cancel(target.task, Cancelled(
+                        f"deadline of {target.seconds}s passed in task {target.task.name!r}", scope=target))
+            elif target._wait is timer:
+                target._wait = None
+                self._ready.append(target)
+
+    def _step(self, task: Task) -> None:
+        """Resume ``task`` and serve the requests it yields until it parks or ends."""
+        gen = task.gen
+        send, throw = task._send, task._throw
+        task._send = task._throw = None
+        handlers = self._handlers
+        self._current = task
+        for hook in self._hooks.before_task_step:
+            hook(task)
+        try:
+            while True:
+                try:
+                    request = gen.send(send) if throw is None else gen.throw(throw)
+                except StopIteration as stop:
+                    self._finish(task, stop.value, None)
+                    return
+                except (KeyboardInterrupt, SystemExit) as exc:
+                    self._finish(task, None, exc)
+                    raise
+                except BaseException as exc:
+                    self._finish(task, None, exc)
+                    return
+                if task._pending_cancel is not None:
+                    send, throw, task._pending_cancel = None, task._pending_cancel, None
+                    continue
+                handler = handlers.get(type(request), self._on_other)
+                try:
+                    send, throw = handler(task, request), None
+                except BaseException as exc:  # a handler raises only what the task should see
+                    send, throw = None, exc
+                    continue
+                if send is _PARK:
+                    return
+        finally:
+            self._current = None
+            for hook in self._hooks.after_task_step:
+                hook(task)
+
+    def _finish(self, task: Task, result: Any, exc: BaseException | None) -> None:
+        task._done = True
+        task._result = result
+        task._exception = exc
+        del self._tasks[task._seq]
+        for joiner in task._joiners:
+            task._observed = True
+            joiner._wait = None
+            if exc is None:
+                joiner._send = result
+            elif isinstance(exc, Cancelled):
+                joiner._throw = Cancelled(f"joined task {task.name!r} was cancelled")
+            else:
+                joiner._throw = exc
+            self._ready.append(joiner)
+        task._joiners = []
+        if exc is not None and not isinstance(exc, Cancelled):
+            self._failed.append(task)
+        for hook in self._hooks.task_exited:
+            hook(task)
+
+    # -- request handlers: each returns the value to send back, or _PARK --------------
+
+    def _on_WaitRead(self, task: Task, req: WaitRead) -> Any:
+        reg = self._reg_for(task, req.sock)
+        if reg.reader is not None:
+            raise self._conflict(task, reg.reader, req.sock, "read")
+        reg.reader = task
+        return self._park_io(task, reg, EVENT_READ)
+
+    def _on_WaitWrite(self, task: Task, req: WaitWrite) -> Any:
+        reg = self._reg_for(task, req.sock)
+        if reg.writer is not None:
+            raise self._conflict(task, reg.writer, req.sock, "write")
+        reg.writer = task
+        return self._park_io(task, reg, EVENT_WRITE)
+
+    def _on_WaitEither(self, task: Task, req: WaitEither) -> Any:
+        reg = self._reg_for(task, req.sock)
+        other = reg.reader or reg.writer
+        if other is not None:
+            raise self._conflict(task, other, req.sock, "read or write")
+        reg.reader = reg.writer = task
+        return self._park_io(task, reg, EVENT_READ | EVENT_WRITE)
+
+    def _on_Sleep(self, task: Task, req: Sleep) -> Any:
+        seconds = req.seconds
+        if seconds <= 0:
+            self._ready.append(task)  # a bare checkpoint: let the other ready tasks run
+            return _PARK
+        timer = self._add_timer(self.clock.now() + seconds, task)
+        task._wait = timer
+        return _PARK
+
+    def _on_Spawn(self, task: Task, req: Spawn) -> Any:
+        return self.spawn(req.gen, req.name)
+
+    def _on_Join(self, task: Task, req: Join) -> Any:
+        target = req.task
+        if target is task:
+            raise UsageError(f"task {task.name!r} tried to join itself, which would never finish")
+        if not isinstance(target, Task):
+            raise BadRequest(f"task {task.name!r}: join() needs a Task, got {target!r}")
+        if target._done:
+            target._observed = True
+            if isinstance(target._exception, Cancelled):
+                raise Cancelled(f"joined task {target.name!r} was cancelled")
+            if target._exception is not None:
+                raise target._exception
+            return target._result
+        target._joiners.append(task)
+        task._wait = target
+        return _PARK
+
+    def _on_Now(self, task: Task, req: Now) -> Any:
+        return self.clock.now()
+
+    def _on_CurrentTask(self, task: Task, req: CurrentTask) -> Any:
+        return task
+
+    def _on_OpenScope(self, task: Task, req: OpenScope) -> Any:
+        scope = Scope(task, self.clock.now() + req.seconds, req.seconds)
+        self._add_timer(scope.deadline, scope)
+        return scope
+
+    def _on_other(self, task: Task, value: Any) -> Any:
+        if hasattr(value, "fileno"):  # the seed's bare `yield sock`
+            return self._on_WaitEither(task, WaitEither(value))
+        raise BadRequest(
+            f"task {task.name!r} yielded {value!r}, which the loop does not understand; "
+            "use `yield from` with a loopsim operation (recv, send, sleep, ...) or yield a socket")
+
+    # -- helpers of the handlers ---------------------------------------------------------
+
+    def _reg_for(self, task: Task, sock: Any) -> _Reg:
+        reg = self._regs.get(sock)
+        try:
+            closed = sock.fileno() < 0
+        except Exception:
+            raise BadRequest(f"task {task.name!r} waited on {sock!r}, which is not a socket (no usable fileno())") from None
+        if closed:
+            raise UsageError(f"task {task.name!r} waited on {describe_socket(sock)}, which is closed")
+        if reg is None:
+            reg = self._regs[sock] = _Reg(sock)
+        return reg
+
+    def _park_io(self, task: Task, reg: _Reg, event: int) -> Any:
+        task._wait = reg
+        if reg.mask & event != event and not reg.dirty:
+            reg.dirty = True
+            self._dirty.append(reg)
+        return _PARK
+
+    def _conflict(self, task: Task, other: Task, sock: Any, what: str) -> UsageError:
+        return UsageError(
+            f"task {task.name!r} and task {other.name!r} both wait to {what} {describe_socket(sock)}; "
+            "only one task may wait for each direction of a socket at a time")
+
+    def _add_timer(self, when: float, target: Task | Scope) -> _Timer:
+        timer = _Timer(when, target)
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, timer))
+        return timer
+
+    def _sync_interest(self) -> None:
+        """Bring the selector in line with the waiters of every socket whose waiters changed."""
+        dirty, self._dirty = self._dirty, []
+        selector = self.selector
+        for reg in dirty:
+            reg.dirty = False
+            want = (EVENT_READ if reg.reader is not None else 0) | (EVENT_WRITE if reg.writer is not None else 0)
+            if want == reg.mask:
+                if want == 0:
+                    self._regs.pop(reg.sock, None)
+                continue
+            sock = reg.sock
+            if sock.fileno() < 0:
+                self._drop_closed(reg)
+                continue
+            if want == 0:
+                selector.unregister(sock)
+                del self._regs[sock]
+            elif reg.mask == 0:
+                try:
+                    selector.register(sock, want, reg)
+                except KeyError:  # the fd is still registered for a socket closed since
+                    self._evict_stale(sock)
+                    selector.register(sock, want, reg)
+            else:
+                selector.modify(sock, want, reg)
+            reg.mask = want
+
+    def _drop_closed(self, reg: _Reg) -> None:
+        """A socket was closed while registered: forget it and tell whoever waits on it."""
+        if reg.mask:
+            try:
+                self.selector.unregister(reg.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        self._regs.pop(reg.sock, None)
+        waiters = [t for t in (reg.reader, reg.writer) if t is not None]
+        if len(waiters) == 2 and waiters[0] is waiters[1]:
+            del waiters[1]
+        for task in waiters:
+            task._wait = None
+            task._throw = UsageError(
+                f"task {task.name!r} waited on {describe_socket(reg.sock)}, which was closed while it waited")
+            self._ready.append(task)
+        reg.reader = reg.writer = None
+
+    def _evict_stale(self, sock: Any) -> None:
+        fd = sock.fileno()
+        key = self.selector.get_map().get(fd)
+        old = getattr(key, "data", None)
+        if isinstance(old, _Reg) and old.sock.fileno() < 0:
+            self._drop_closed(old)
+        else:
+            raise UsageError(f"{describe_socket(sock)} is already registered in the selector by someone else")
+
+    # -- cancellation ------------------------------------------------------------------
+
+    def _cancel(self, task: Task, exc: Cancelled) -> None:
+        if task._done:
+            return
+        if task is self._current:
+            if task._pending_cancel is None:
+                task._pending_cancel = exc
+            return
+        wait = task._wait
+        if wait is not None:
+            self._unwait(task, wait)
+            task._wait = None
+            self._ready.append(task)
+        task._send, task._throw = None, exc  # a ready task gets it instead of its value
+
+    def _unwait(self, task: Task, wait: Any) -> None:
+        if isinstance(wait, _Reg):
+            if wait.reader is task:
+                wait.reader = None
+            if wait.writer is task:
+                wait.writer = None
+            if not wait.dirty:
+                wait.dirty = True
+                self._dirty.append(wait)
+        elif isinstance(wait, _Timer):
+            wait.cancelled = True
+        elif isinstance(wait, Task):
+            wait._joiners.remove(task)
+
+    # -- reports -----------------------------------------------------------------------
+
+    def _deadlock(self, reason: str) -> Deadlock:
+        blocked = []
+        for task in self._tasks.values():
+            wait = task._wait
+            if isinstance(wait, Task):
+                what = f"task {wait.name!r} to finish"
+            elif wait is not None:
+                what = wait.describe(task)
+            else:
+                what = "its turn"
+            blocked.append((task.name, task_location(task.gen), what))
+        lines = "\n".join(f"  task {n!r} at {w} waits for {what}" for n, w, what in blocked)
+        return Deadlock(f"deadlock: {reason}; every task waits forever:\n{lines}", blocked)
+
+    def _report_unobserved(self) -> None:
+        failed = [t for t in self._failed if not t._observed]
+        self._failed = []
+        if not failed:
+            return
+        import logging
+
+        log = logging.getLogger("loopsim")
+        for task in failed:
+            task._observed = True
+            exc = task._exception
+            log.error("task %r raised %s: %s", task.name, type(exc).__name__, exc,
+                      exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
+
+
+def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | None = None, clock: Any = None) -> Any:
+    """Run ``gen`` on a new loop until it finishes and return its value (or raise its error).
+
+    Tasks it spawned that are still running afterwards are cancelled and run
+    to the end of their ``finally`` blocks, as ``asyncio.run`` does.
+    """
+    loop = Loop(selector=selector, clock=clock)
+    try:
+        main = loop.spawn(gen)
+        loop._run(main)
+        leftovers = loop.tasks()
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            loop._run(None)
+        return main.result()
+    finally:
+        loop.close()

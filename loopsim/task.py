@@ -1,0 +1,139 @@
+# loopsim.task: a task (one generator driven by the loop) and where it is waiting.
+# Owns: Task, Scope (a deadline scope), task_location. Imports: stdlib, loopsim.errors.
+"""Tasks: generators driven by the loop."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Generator
+
+from .errors import Cancelled, UsageError
+
+__all__ = ["Task", "Scope", "task_location"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Scope:
+    """A deadline scope opened by :class:`~loopsim.requests.OpenScope`.
+
+    ``close()`` is synchronous (no yield), so it is safe in ``finally``.
+    """
+
+    __slots__ = ("task", "deadline", "seconds", "closed", "fired")
+
+    def __init__(self, task: Task, deadline: float, seconds: float) -> None:
+        self.task = task
+        self.deadline = deadline
+        self.seconds = seconds
+        self.closed = False
+        self.fired = False
+
+    def close(self) -> None:
+        """Disarm the scope; a cancellation it queued but did not deliver is dropped."""
+        self.closed = True
+        task = self.task
+        if task._pending_cancel is not None and task._pending_cancel.scope is self:
+            task._pending_cancel = None
+
+    def __repr__(self) -> str:
+        return f"<Scope {self.seconds}s deadline={self.deadline} task={self.task.name!r}>"
+
+
+class Task:
+    """One generator driven by the loop.
+
+    Create tasks with ``loop.spawn(gen)`` or, inside a task,
+    ``yield from loopsim.spawn(gen)``.
+    """
+
+    __slots__ = (
+        "name", "gen", "loop", "_done", "_result", "_exception", "_observed",
+        "_send", "_throw", "_wait", "_joiners", "_pending_cancel", "_scopes", "_seq",
+    )
+
+    def __init__(self, gen: Generator[Any, Any, Any], name: str, loop: Any, seq: int) -> None:
+        self.name = name
+        self.gen = gen
+        self.loop = loop
+        self._seq = seq
+        self._done = False
+        self._result: Any = None
+        self._exception: BaseException | None = None
+        self._observed = False
+        # What to resume the generator with next: a value, or an exception to throw.
+        self._send: Any = None
+        self._throw: BaseException | None = None
+        # What the task is parked on (a tuple describing the wait) or None.
+        self._wait: tuple[Any, ...] | None = None
+        self._joiners: list[Task] = []
+        self._pending_cancel: Cancelled | None = None
+        self._scopes: list[Scope] = []
+
+    # -- public API ---------------------------------------------------------
+
+    def done(self) -> bool:
+        """True once the task returned, raised or was cancelled."""
+        return self._done
+
+    def cancelled(self) -> bool:
+        """True if the task finished by :class:`~loopsim.Cancelled`."""
+        return self._done and isinstance(self._exception, Cancelled)
+
+    def result(self) -> Any:
+        """The task's return value; raises its exception (``Cancelled`` if cancelled)."""
+        if not self._done:
+            raise UsageError(f"task {self.name!r} is not done yet; join it first (yield from loopsim.join(task))")
+        self._observed = True
+        if self._exception is not None:
+            raise self._exception
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        """The exception the task finished with, or ``None`` if it returned."""
+        if not self._done:
+            raise UsageError(f"task {self.name!r} is not done yet; join it first (yield from loopsim.join(task))")
+        self._observed = True
+        return self._exception
+
+    def cancel(self) -> bool:
+        """Throw :class:`~loopsim.Cancelled` into the task at its yield point.
+
+        Its ``finally`` blocks run. Returns False if the task already finished.
+        """
+        if self._done:
+            return False
+        self.loop._cancel(self, Cancelled(f"task {self.name!r} was cancelled"))
+        return True
+
+    def where(self) -> str:
+        """``file:line`` of the application frame the task is suspended in."""
+        return task_location(self.gen)
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else ("waiting" if self._wait else "ready")
+        return f"<Task {self.name!r} {state}>"
+
+
+def task_location(gen: Generator[Any, Any, Any]) -> str:
+    """Where ``gen`` is suspended: the innermost frame outside loopsim's own files.
+
+    Follows the ``yield from`` chain, so a task parked inside
+    ``loopsim.recv`` reports the application line that called it.
+    """
+    frames = []
+    g: Any = gen
+    while g is not None:
+        frame = getattr(g, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        g = getattr(g, "gi_yieldfrom", None)
+    for frame in reversed(frames):
+        filename = frame.f_code.co_filename
+        if os.path.dirname(os.path.abspath(filename)) != _PACKAGE_DIR:
+            return f"{filename}:{frame.f_lineno}"
+    if frames:
+        f = frames[-1]
+        return f"{f.f_code.co_filename}:{f.f_lineno}"
+    return "<finished>"
