@@ -1,0 +1,326 @@
+# fakes.replay: strict replay - a backend and selector that answer from a recorded Script, in order.
+# Owns: ReplayNetwork, ReplaySelector, ReplayClock, Divergence. Imports: stdlib, fakes.{socket,selector,
+# clock,trace,errors,choices}. Speaks to FakeSocket/FakeSelector only through the backend protocol.
+"""Strict replay.
+
+A *Script* is a sequence of :class:`~fakes.TraceEvent` steps: what a run's
+sockets, selector and clock answered, in order (a FakeNetwork's trace, or a
+live recording's). :class:`ReplayNetwork` is a backend that gives those
+answers back: the same code, asking the same questions in the same order,
+gets the same answers, so it runs exactly as it did.
+
+If the code asks anything else - a call on another socket, another
+operation, different bytes to send, a step past the end of the script - the
+replay stops with a :class:`Divergence` naming the step number, what the
+script expected, what the code did, and the steps before it. The first
+divergence is kept in ``net.divergence`` (so that code catching every
+exception cannot hide it), and every later call diverges too.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import selectors
+import socket as _socket
+from typing import Any, Iterable
+
+from .choices import DefaultChooser
+from .clock import VirtualClock
+from .errors import fake_oserror
+from .selector import FakeSelector
+from .socket import FakeSocket
+from .trace import Trace, TraceEvent, format_value
+
+__all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
+
+_CONTEXT = 6
+
+
+class Divergence(RuntimeError):
+    """The code under test did something its script does not hold.
+
+    ``step`` is the 0-based index of the script step that did not match (the
+    script's length when the code ran past its end), ``expected`` that step
+    (or ``None``), ``actual`` what the code did, ``recent`` the steps before it.
+    """
+
+    def __init__(self, step: int, expected: TraceEvent | None, actual: str, recent: list[TraceEvent],
+                 why: str = "") -> None:
+        self.step, self.expected, self.actual, self.recent = step, expected, actual, recent
+        want = "the end of the script" if expected is None else _describe(expected)
+        lines = [f"divergence at step {step}: the script expected {want}, but the code {actual}"
+                 + (f" ({why})" if why else "")]
+        if recent:
+            lines.append("the steps before it:")
+            lines += [f"  [{e.seq}] {e.to_text()}" for e in recent]
+        super().__init__("\n".join(lines))
+
+
+def _describe(step: TraceEvent) -> str:
+    args = ", ".join(format_value(a) for a in step.args)
+    return f"{step.op}({args}) on {step.sock!r} -> {format_value(step.result)}"
+
+
+class ReplayClock(VirtualClock):
+    """A virtual clock that also answers recorded ``now`` steps (live recordings read the clock)."""
+
+    __slots__ = ("_net",)
+
+    def __init__(self, net: ReplayNetwork) -> None:
+        super().__init__(0.0)
+        self._net = net
+
+    def now(self) -> float:
+        step = self._net._peek()
+        if step is not None and step.op == "now":
+            self._net._pos += 1
+            t = float(step.result)
+            if t >= self._now:
+                self.advance_to(t)
+        return self._now
+
+    def peek(self) -> float:
+        """The current time without consuming a recorded reading."""
+        return self._now
+
+
+class ReplaySelector(FakeSelector):
+    """A FakeSelector whose ``select`` answers from the script."""
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if self._closed:
+            raise ValueError("I/O operation on closed selector")
+        net: ReplayNetwork = self._backend  # type: ignore[assignment]
+        clock = net.clock
+        while True:
+            step = net._peek()
+            if step is None or step.op != "clock":
+                break
+            to_t = float(step.args[1])
+            if timeout is not None and to_t - clock.peek() > timeout + 1e-6:
+                net._diverge(step, f"called select(timeout={timeout!r}) at t={clock.peek():.6f}",
+                             "the script's clock jumps further than the code waits")
+            net._pos += 1
+            if to_t >= clock.peek():
+                clock.advance_to(to_t)
+        step = net._next("select", "select", f"called select(timeout={timeout!r})")
+        result = []
+        by_name = {sock.name: key for sock, key in self._keys.items()}
+        for name, mask in step.result:
+            key = by_name.get(name)
+            if key is None:
+                net._diverge(step, f"has no registered socket named {name!r} (registered: "
+                             f"{', '.join(by_name) or 'none'})")
+            if mask & ~key.events:
+                net._diverge(step, f"registered {name!r} for events {key.events}, not {mask}")
+            result.append((key, mask))
+        trace = net.trace
+        if trace is not None:
+            trace.add("select", "select", (timeout,), tuple((k.fileobj.name, m) for k, m in result))
+        return result
+
+
+class ReplayNetwork:
+    """A backend that answers from ``script``; offers the same factory API as FakeNetwork."""
+
+    def __init__(self, script: Iterable[TraceEvent], trace: bool = True) -> None:
+        self.script: list[TraceEvent] = list(script)
+        self._pos = 0
+        self.clock = ReplayClock(self)
+        self.trace: Trace | None = Trace(_Peek(self.clock)) if trace else None
+        self.chooser = DefaultChooser()
+        self.divergence: Divergence | None = None
+        self._sockets: list[FakeSocket] = []
+        self._fd = 2
+        self._counters: dict[str, int] = {}
+
+    # -- the script --------------------------------------------------------------------------
+
+    def _peek(self) -> TraceEvent | None:
+        return self.script[self._pos] if self._pos < len(self.script) else None
+
+    def _diverge(self, expected: TraceEvent | None, actual: str, why: str = "") -> None:
+        step = self._pos
+        recent = self.script[max(0, step - _CONTEXT):step]
+        exc = Divergence(step, expected, actual, recent, why)
+        if self.divergence is None:
+            self.divergence = exc
+        raise exc
+
+    def _next(self, sock: str, op: str, actual: str) -> TraceEvent:
+        if self.divergence is not None:
+            raise self.divergence
+        while True:
+            step = self._peek()
+            if step is None or step.op != "now":
+                break
+            self._pos += 1  # a clock reading the code did not repeat here: skip it
+        if step is None:
+            self._diverge(None, f"{actual} on {sock!r}")
+        assert step is not None
+        if step.sock != sock or step.op != op:
+            self._diverge(step, f"{actual} on {sock!r}")
+        self._pos += 1
+        return step
+
+    def remaining(self) -> list[TraceEvent]:
+        """Script steps the code has not asked for (a finished run should have none)."""
+        return self.script[self._pos:]
+
+    def finish(self) -> Divergence | None:
+        """After the run: a code that stopped with script steps left has diverged too.
+
+        Clock readings and jumps left over do not count. Returns (and keeps)
+        the divergence, if any.
+        """
+        if self.divergence is None:
+            left = [s for s in self.remaining() if s.op not in ("now", "clock")]
+            if left:
+                step = self.script.index(left[0], self._pos)
+                self.divergence = Divergence(step, left[0], "finished its run",
+                                             self.script[max(0, step - _CONTEXT):step],
+                                             f"{len(left)} steps of the script were never asked for")
+        return self.divergence
+
+    @staticmethod
+    def _answer(step: TraceEvent) -> Any:
+        result = step.result
+        if isinstance(result, str) and result.startswith("E"):
+            code = getattr(_errno, result, None)
+            if isinstance(code, int):
+                raise fake_oserror(code)
+        return result
+
+    # -- factories (as FakeNetwork's) ---------------------------------------------------------
+
+    def _new(self, name: str, blocking: bool = False) -> FakeSocket:
+        self._fd += 1
+        sock = FakeSocket(self, name, self._fd, blocking=blocking)
+        sock._ep = {"peer": None, "local": ("0.0.0.0", 0)}
+        self._sockets.append(sock)
+        return sock
+
+    def socket(self, name: str | None = None, family: int = _socket.AF_INET,
+               type: int = _socket.SOCK_STREAM) -> FakeSocket:
+        if name is None:
+            self._counters["socket"] = self._counters.get("socket", 0) + 1
+            name = f"socket-{self._counters['socket']}"
+        step = self._next(name, "socket", "created a socket")
+        sock = self._new(name)
+        if self.trace is not None:
+            self.trace.add(name, "socket", step.args, None)
+        return sock
+
+    def socket_factory(self, prefix: str) -> Any:
+        def new_socket() -> FakeSocket:
+            self._counters[prefix] = self._counters.get(prefix, 0) + 1
+            return self.socket(f"{prefix}#{self._counters[prefix]}")
+        return new_socket
+
+    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
+        sock = self.socket(name or f"{addr[0]}:{addr[1]}")
+        sock.bind(addr)
+        sock.listen(128 if backlog is None else backlog)
+        return sock
+
+    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
+        sock = self.socket(name)
+        sock.connect_ex(addr)
+        return sock
+
+    def selector(self) -> ReplaySelector:
+        return ReplaySelector(self)
+
+    def open_sockets(self) -> list[FakeSocket]:
+        return [s for s in self._sockets if s.fileno() >= 0]
+
+    # -- the backend protocol ----------------------------------------------------------------
+
+    def sock_recv(self, sock: FakeSocket, n: int) -> bytes:
+        step = self._next(sock.name, "recv", f"called recv({n})")
+        data = self._answer(step)
+        if not isinstance(data, (bytes, bytearray)):
+            self._diverge(step, f"called recv({n})", f"the script's answer {data!r} is not bytes")
+        if len(data) > n:
+            self._diverge(step, f"called recv({n})", f"the script answers {len(data)} bytes, more than {n}")
+        return bytes(data)
+
+    def sock_send(self, sock: FakeSocket, data: Any) -> int:
+        payload = bytes(data)
+        step = self._next(sock.name, "send", f"called send({format_value(payload)})")
+        if step.args and step.args[0] is not None and bytes(step.args[0]) != payload:
+            self._diverge(step, f"called send({format_value(payload)})", "different bytes")
+        count = self._answer(step)
+        if not isinstance(count, int) or count > len(payload):
+            self._diverge(step, f"called send({format_value(payload)})", f"the script accepts {count!r} bytes")
+        return count
+
+    def sock_accept(self, sock: FakeSocket) -> tuple[FakeSocket, Any]:
+        step = self._next(sock.name, "accept", "called accept()")
+        conn_name, peer = self._answer(step)
+        conn = self._new(conn_name, blocking=True)
+        conn._ep["peer"] = tuple(peer)
+        conn._ep["local"] = sock._ep["local"]
+        return conn, tuple(peer)
+
+    def sock_connect_ex(self, sock: FakeSocket, addr: tuple[str, int]) -> int:
+        step = self._next(sock.name, "connect_ex", f"called connect_ex({addr!r})")
+        if step.args and tuple(step.args[0]) != tuple(addr):
+            self._diverge(step, f"called connect_ex({addr!r})", "a different address")
+        sock._ep["peer"] = tuple(addr)
+        return int(step.result)
+
+    def sock_so_error(self, sock: FakeSocket) -> int:
+        return int(self._next(sock.name, "so_error", "called getsockopt(SOL_SOCKET, SO_ERROR)").result)
+
+    def sock_shutdown(self, sock: FakeSocket, how: int) -> None:
+        self._answer(self._next(sock.name, "shutdown", f"called shutdown({how})"))
+
+    def sock_close(self, sock: FakeSocket, abort: bool) -> None:
+        self._next(sock.name, "close", "called close()")
+
+    def sock_bind(self, sock: FakeSocket, addr: tuple[str, int]) -> None:
+        self._answer(self._next(sock.name, "bind", f"called bind({addr!r})"))
+        sock._ep["local"] = tuple(addr)
+
+    def sock_listen(self, sock: FakeSocket, backlog: int) -> None:
+        step = self._next(sock.name, "listen", f"called listen({backlog})")
+        if step.args:
+            sock._ep["local"] = tuple(step.args[0])
+        self._answer(step)
+
+    def sock_peername(self, sock: FakeSocket) -> tuple[str, int]:
+        peer = sock._ep["peer"]
+        if peer is None:
+            raise fake_oserror(_errno.ENOTCONN)
+        return peer  # type: ignore[no-any-return]
+
+    def sock_sockname(self, sock: FakeSocket) -> tuple[str, int]:
+        return sock._ep["local"]  # type: ignore[no-any-return]
+
+    def sock_describe(self, sock: FakeSocket) -> str:
+        return f"replayed, step {self._pos} of {len(self.script)}"
+
+    def sock_readiness(self, sock: FakeSocket) -> int:
+        return 0  # readiness comes from the script's select steps
+
+    def watch(self, sock: FakeSocket, callback: Any) -> None:
+        pass
+
+    def unwatch(self, sock: FakeSocket, callback: Any) -> None:
+        pass
+
+    def deliver_due(self) -> None:
+        pass
+
+    def advance(self, deadline_ns: int | None) -> bool:
+        return False
+
+
+class _Peek:
+    """Lets the trace stamp events without consuming a recorded clock reading."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, clock: ReplayClock) -> None:
+        self.now = clock.peek

@@ -1,0 +1,408 @@
+# fakes.socket: FakeSocket, a front-end that behaves like a non-blocking socket.socket.
+# Owns: FakeSocket. Imports: stdlib, fakes.{errors,backend (types only)}. Never the network's internals.
+"""A fake ``socket.socket``.
+
+:class:`FakeSocket` behaves like a real TCP socket down to the exception
+types and errno values (``BlockingIOError`` EAGAIN, ``ConnectionResetError``
+ECONNRESET, ``BrokenPipeError`` EPIPE, ``OSError`` EBADF after close,
+ENOTCONN, ...), but it is a thin front-end: it checks its arguments and
+whether it is closed, records every call and its result in the trace, and
+asks its backend (a :class:`~fakes.FakeNetwork`, or a replay backend; see
+:mod:`fakes.backend`) for the answer.
+
+Blocking mode: a fake cannot block the simulation. Sockets from
+``net.socket()`` start non-blocking; accepted connections start in blocking
+mode as real ones do. In blocking mode (or with a timeout) a call that can
+be answered at once is answered, and a call that would have to wait raises
+:class:`~fakes.FakeBlockingError` telling you to call ``setblocking(False)``.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket as _socket
+import struct
+from operator import index as _index
+from typing import TYPE_CHECKING, Any
+
+from .errors import FakeBlockingError, errno_name, fake_oserror
+
+if TYPE_CHECKING:
+    from .backend import Backend
+
+__all__ = ["FakeSocket"]
+
+_EAGAIN = errno.EAGAIN
+_EINPROGRESS = errno.EINPROGRESS
+_EALREADY = errno.EALREADY
+_SOL_SOCKET = _socket.SOL_SOCKET
+_SO_ERROR = _socket.SO_ERROR
+_SO_LINGER = _socket.SO_LINGER
+_SHUTS = (_socket.SHUT_RD, _socket.SHUT_WR, _socket.SHUT_RDWR)
+_DEFAULT_BACKLOG = min(_socket.SOMAXCONN, 128)
+
+
+def _ebadf() -> OSError:
+    return fake_oserror(errno.EBADF)
+
+
+def _enum(kind: Any, value: int) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
+def _check_addr(addr: Any, func: str, family: int) -> tuple[str, int]:
+    if type(addr) is not tuple:
+        raise TypeError(f"{func}(): AF_INET address must be tuple, not {type(addr).__name__}")
+    if len(addr) != 2 and not (family == _socket.AF_INET6 and 2 <= len(addr) <= 4):
+        raise TypeError(f"{func}(): AF_INET address must be a pair (host, port)")
+    host, port = addr[0], addr[1]
+    if not isinstance(host, str):
+        raise TypeError(f"str, bytes or bytearray expected, not {type(host).__name__}")
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
+    if not 0 <= port <= 65535:
+        raise OverflowError(f"{func}(): port must be 0-65535.")
+    return (host, port)
+
+
+def _byte_buffer(data: Any) -> bytes | bytearray | memoryview:
+    """``data`` as a flat buffer of bytes, or the TypeError a real send raises."""
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'") from None
+    if view.ndim != 1 or view.itemsize != 1 or view.format not in ("B", "b", "c"):
+        return view.cast("B")
+    return view
+
+
+class FakeSocket:
+    """A fake TCP socket. Create them with a network (``net.socket()``, ``net.connect()``,
+    ``net.listen()``); the constructor is for backends.
+
+    ``name`` is a stable human name used in traces, reprs and errors.
+    Sockets hash and compare by identity. ``fileno()`` numbers come from a
+    per-network counter, are never reused and are never printed.
+    """
+
+    __slots__ = ("name", "family", "type", "proto", "_backend", "_trace", "_fd", "_ep",
+                 "_timeout", "_blocking", "_opts", "_abort", "__weakref__")
+
+    def __init__(self, backend: Backend, name: str, fd: int, family: int = _socket.AF_INET,
+                 type: int = _socket.SOCK_STREAM, proto: int = 0, blocking: bool = False) -> None:
+        self.name = name
+        self.family = _enum(_socket.AddressFamily, family)
+        self.type = _enum(_socket.SocketKind, type)
+        self.proto = proto
+        self._backend = backend
+        self._trace = backend.trace
+        self._fd = fd
+        self._ep: Any = None  # backend-private state
+        self._timeout: float | None = None if blocking else 0.0
+        self._blocking = blocking
+        self._opts: dict[tuple[int, int], Any] = {}
+        self._abort = False
+
+    # -- identity and state --------------------------------------------------------------
+
+    def fileno(self) -> int:
+        """The fake file descriptor, or -1 once closed."""
+        return self._fd
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    def __repr__(self) -> str:
+        if self._fd < 0:
+            return f"<FakeSocket {self.name!r} closed>"
+        mode = ", blocking" if self._blocking else ""
+        return f"<FakeSocket {self.name!r} {self._backend.sock_describe(self)}{mode}>"
+
+    def __enter__(self) -> FakeSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _would_block(self, op: str) -> FakeBlockingError:
+        return FakeBlockingError(
+            f"{op}() on fake socket {self.name!r} would block: it is in blocking mode, and a fake "
+            "socket cannot block the simulation; call setblocking(False) and wait for readiness "
+            "(with a selector or an event loop) instead")
+
+    def _record(self, op: str, args: tuple[Any, ...], result: Any) -> None:
+        trace = self._trace
+        if trace is not None:
+            trace.add(self.name, op, args, result)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Up to ``bufsize`` bytes; ``b""`` at EOF; ``BlockingIOError`` if none are there yet."""
+        if self._fd < 0:
+            raise _ebadf()
+        if bufsize.__class__ is not int:
+            bufsize = _index(bufsize)
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv")
+        if flags:
+            self._no_flags(flags)
+        trace = self._trace
+        try:
+            data = self._backend.sock_recv(self, bufsize)
+        except OSError as exc:
+            if trace is not None:
+                trace.add(self.name, "recv", (bufsize,), errno_name(exc.errno))
+            if exc.errno == _EAGAIN and self._blocking:
+                raise self._would_block("recv") from None
+            raise
+        if trace is not None:
+            trace.add(self.name, "recv", (bufsize,), data)
+        return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Like :meth:`recv`, into ``buffer``; returns the number of bytes written."""
+        if self._fd < 0:
+            raise _ebadf()
+        view = memoryview(buffer).cast("B")
+        nbytes = _index(nbytes)
+        if nbytes < 0:
+            raise ValueError("negative buffersize in recv_into")
+        if nbytes == 0:
+            nbytes = len(view)
+        elif nbytes > len(view):
+            raise ValueError("buffer too small for requested bytes")
+        data = self.recv(nbytes, flags)
+        view[:len(data)] = data
+        return len(data)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        """Send some of ``data``; returns how many bytes were accepted (maybe fewer than all).
+
+        ``BlockingIOError`` when the buffer is full, ``BrokenPipeError`` after
+        the peer closed or after ``shutdown(SHUT_WR)``, ``ConnectionResetError``
+        after a reset.
+        """
+        if self._fd < 0:
+            raise _ebadf()
+        if flags:
+            self._no_flags(flags)
+        cls = data.__class__
+        if cls is not bytes and cls is not bytearray:
+            data = _byte_buffer(data)
+        if not data:
+            return 0
+        if self._blocking:
+            return self._send_blocking(data, "send")
+        return self._send_once(data)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """Send all of ``data``. Non-blocking, like a real socket, it may send a part and then
+        raise ``BlockingIOError`` when the buffer is full (how much went is then unknown)."""
+        if self._fd < 0:
+            raise _ebadf()
+        if flags:
+            self._no_flags(flags)
+        view = _byte_buffer(data)
+        if self._blocking:
+            self._send_blocking(view, "sendall")
+            return
+        first = data if data.__class__ is bytes else view
+        total = len(view)
+        sent = 0
+        while sent < total:
+            sent += self._send_once(view[sent:] if sent else first)
+
+    def _send_once(self, data: bytes | bytearray | memoryview) -> int:
+        trace = self._trace
+        try:
+            n = self._backend.sock_send(self, data)
+        except OSError as exc:
+            if trace is not None:
+                trace.add(self.name, "send", (data if data.__class__ is bytes else bytes(data),),
+                          errno_name(exc.errno))
+            raise
+        if trace is not None:
+            trace.add(self.name, "send", (data if data.__class__ is bytes else bytes(data),), n)
+        return n
+
+    def _send_blocking(self, data: bytes | bytearray | memoryview, op: str) -> int:
+        view = memoryview(data)
+        total = len(view)
+        sent = 0
+        while sent < total:
+            try:
+                sent += self._send_once(view[sent:] if sent else data)
+            except BlockingIOError:
+                raise self._would_block(op) from None
+        return total
+
+    @staticmethod
+    def _no_flags(flags: int) -> None:
+        raise ValueError(f"FakeSocket supports flags=0 only, got flags={flags!r}")
+
+    # -- connections ------------------------------------------------------------------------
+
+    def accept(self) -> tuple[FakeSocket, tuple[str, int]]:
+        """A waiting connection: ``(conn, peer_addr)``; ``conn`` starts in blocking mode, as a
+        real accepted socket does. ``BlockingIOError`` when none is waiting."""
+        if self._fd < 0:
+            raise _ebadf()
+        trace = self._trace
+        try:
+            conn, addr = self._backend.sock_accept(self)
+        except OSError as exc:
+            if trace is not None:
+                trace.add(self.name, "accept", (), errno_name(exc.errno))
+            if exc.errno == _EAGAIN and self._blocking:
+                raise self._would_block("accept") from None
+            raise
+        if trace is not None:
+            trace.add(self.name, "accept", (), (conn.name, addr))
+        return conn, addr
+
+    def connect_ex(self, address: tuple[str, int]) -> int:
+        """Start connecting; returns an errno: EINPROGRESS (started), EALREADY (in progress),
+        0 (finished: reported once), EISCONN (connected), ECONNREFUSED, ..."""
+        if self._fd < 0:
+            raise _ebadf()
+        addr = _check_addr(address, "connect_ex", self.family)
+        err = self._connect_ex(addr)
+        if err == _EINPROGRESS and self._blocking:
+            err = self._connect_ex(addr)  # done already if it took no virtual time
+            if err == _EALREADY:
+                raise self._would_block("connect")
+        return err
+
+    def _connect_ex(self, addr: tuple[str, int]) -> int:
+        err = self._backend.sock_connect_ex(self, addr)
+        self._record("connect_ex", (addr,), err)
+        return err
+
+    def connect(self, address: tuple[str, int]) -> None:
+        """Like :meth:`connect_ex`, raising the errno: ``BlockingIOError`` EINPROGRESS when started."""
+        err = self.connect_ex(address)
+        if err:
+            raise fake_oserror(err)
+
+    def getsockopt(self, level: int, optname: int, buflen: int | None = None) -> Any:
+        """``(SOL_SOCKET, SO_ERROR)`` returns and clears the pending error; other options return
+        what ``setsockopt`` stored (0 if nothing)."""
+        if self._fd < 0:
+            raise _ebadf()
+        if level == _SOL_SOCKET:
+            if optname == _SO_ERROR:
+                err = self._backend.sock_so_error(self)
+                self._record("so_error", (), err)
+                return err
+            if optname == _socket.SO_TYPE:
+                return int(self.type)
+        value = self._opts.get((level, optname), 0)
+        if buflen is None:
+            return value if isinstance(value, int) else int.from_bytes(bytes(value)[:4], "little")
+        raw = bytes(value) if not isinstance(value, int) else value.to_bytes(4, "little", signed=True)
+        return raw[:buflen].ljust(buflen, b"\0")
+
+    def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
+        """Store an option. SO_LINGER with ``(on, 0)`` makes :meth:`close` reset the connection,
+        as on a real socket; buffer sizes come from the network's configuration, not from here."""
+        if self._fd < 0:
+            raise _ebadf()
+        if value is None and optlen is not None:
+            value = b"\0" * optlen
+        self._opts[(level, optname)] = value
+        if level == _SOL_SOCKET and optname == _SO_LINGER:
+            raw = bytes(value) if not isinstance(value, int) else value.to_bytes(8, "little")
+            onoff, linger = struct.unpack("ii", raw[:8].ljust(8, b"\0"))
+            self._abort = bool(onoff) and linger == 0
+
+    def setblocking(self, flag: bool) -> None:
+        if self._fd < 0:
+            raise _ebadf()
+        self._blocking = bool(flag)
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        return self._blocking
+
+    def settimeout(self, value: float | None) -> None:
+        """``None``: blocking; ``0``: non-blocking; ``> 0``: treated as blocking (a fake cannot wait)."""
+        if value is not None:
+            value = float(value)
+            if not value >= 0.0:
+                raise ValueError("Timeout value out of range")
+        if self._fd < 0:
+            raise _ebadf()
+        self._timeout = value
+        self._blocking = value != 0.0
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    def shutdown(self, how: int) -> None:
+        """SHUT_RD, SHUT_WR or SHUT_RDWR; ``OSError`` ENOTCONN when not connected."""
+        if self._fd < 0:
+            raise _ebadf()
+        how = _index(how)
+        if how not in _SHUTS:
+            raise fake_oserror(errno.EINVAL)
+        try:
+            self._backend.sock_shutdown(self, how)
+        except OSError as exc:
+            self._record("shutdown", (how,), errno_name(exc.errno))
+            raise
+        self._record("shutdown", (how,), None)
+
+    def close(self) -> None:
+        """Close the socket (again: nothing happens). Unread data or SO_LINGER 0 resets the
+        connection; otherwise the peer reads EOF after the data already sent."""
+        if self._fd < 0:
+            return
+        self._backend.sock_close(self, self._abort)
+        self._fd = -1
+        self._record("close", (), None)
+
+    def detach(self) -> int:
+        raise OSError(errno.EOPNOTSUPP, "a FakeSocket cannot be detached")
+
+    # -- addresses ----------------------------------------------------------------------------
+
+    def bind(self, address: tuple[str, int]) -> None:
+        if self._fd < 0:
+            raise _ebadf()
+        addr = _check_addr(address, "bind", self.family)
+        try:
+            self._backend.sock_bind(self, addr)
+        except OSError as exc:
+            self._record("bind", (addr,), errno_name(exc.errno))
+            raise
+        self._record("bind", (addr,), None)
+
+    def listen(self, backlog: int = _DEFAULT_BACKLOG) -> None:
+        if self._fd < 0:
+            raise _ebadf()
+        backlog = max(0, _index(backlog))
+        try:
+            self._backend.sock_listen(self, backlog)
+        except OSError as exc:
+            self._record("listen", (self._backend.sock_sockname(self),), errno_name(exc.errno))
+            raise
+        self._record("listen", (self._backend.sock_sockname(self),), None)
+
+    def getpeername(self) -> tuple[str, int]:
+        if self._fd < 0:
+            raise _ebadf()
+        return self._backend.sock_peername(self)
+
+    def getsockname(self) -> tuple[str, int]:
+        if self._fd < 0:
+            raise _ebadf()
+        return self._backend.sock_sockname(self)
