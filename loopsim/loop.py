@@ -39,6 +39,11 @@ _PARK = object()  # a handler's answer meaning "the task waits; do not resume it
 # Timers due within this much of now fire now (the clock's resolution, as in asyncio).
 _RESOLUTION = 1e-9
 
+# A kernel does not tell anyone when a registered socket is closed (epoll just forgets it),
+# so after tasks ran the loop checks its awaited sockets for closed ones, at most this often
+# (seconds of clock time): amortised, a few fileno() calls per second per awaited socket.
+_SWEEP_EVERY = 0.1
+
 
 def describe_socket(sock: Any) -> str:
     """A stable, human name for a socket: its ``name`` if it has one, else its addresses."""
@@ -66,10 +71,11 @@ def _addr(a: Any) -> str:
 class _Reg:
     """One socket's waiters and the events it is registered for in the selector."""
 
-    __slots__ = ("sock", "reader", "writer", "mask", "dirty")
+    __slots__ = ("sock", "fd", "reader", "writer", "mask", "dirty")
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(self, sock: Any, fd: int) -> None:
         self.sock = sock
+        self.fd = fd  # kept so that a closed socket can still be unregistered in O(1)
         self.reader: Task | None = None
         self.writer: Task | None = None
         self.mask = 0  # what the selector currently has
@@ -123,6 +129,10 @@ class Loop:
         self._current: Task | None = None
         self._running = False
         self._closed = False
+        # When the next check for sockets closed under a waiter is due (None: no task ran since).
+        self._sweep_due: float | None = None
+        # Only a real clock caps select() for that check; a virtual clock is never jumped for it.
+        self._real_time = isinstance(self.clock, MonotonicClock)
         self._handlers: dict[type, Callable[[Task, Any], Any]] = {
             WaitRead: self._on_WaitRead,
             WaitWrite: self._on_WaitWrite,
@@ -194,6 +204,8 @@ class Loop:
                 self._tick()
         finally:
             self._running = False
+            if until is not None and until._done:
+                until._observed = True  # run_until_complete/run hand its error to the caller
             for hook in self._hooks.after_run:
                 hook()
             self._report_unobserved()
@@ -202,14 +214,21 @@ class Loop:
         ready = self._ready
         if self._dirty:
             self._sync_interest()
+        sweep_due = self._sweep_due
+        if sweep_due is not None and not ready and self._regs and self.clock.now() >= sweep_due:
+            self._sweep_closed()
         if ready:
             timeout: float | None = 0.0
-        elif self._timers:
+        elif self._timers and self._drop_dead_timers():
             timeout = max(0.0, self._timers[0][0] - self.clock.now())
         elif self._regs:
             timeout = None
         else:
             raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
+        if timeout != 0.0 and self._sweep_due is not None and self._real_time and self._regs:
+            left = max(0.0, self._sweep_due - self.clock.now())  # do not sleep through the sweep
+            if timeout is None or left < timeout:
+                timeout = left
         events = self._select(timeout)
         for key, mask in events:
             reg = key.data
@@ -219,7 +238,10 @@ class Loop:
                 self._wake_io(reg, reg.writer)
         if self._timers:
             self._fire_timers()
-        for _ in range(len(ready)):
+        n = len(ready)
+        if n and self._sweep_due is None:
+            self._sweep_due = self.clock.now() + _SWEEP_EVERY
+        for _ in range(n):
             self._step(ready.popleft())
 
     def _select(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
@@ -246,6 +268,21 @@ class Loop:
             self._dirty.append(reg)
         task._wait = None
         self._ready.append(task)
+
+    def _drop_dead_timers(self) -> bool:
+        """Pop cancelled sleeps and closed scopes off the top of the heap; True if a live timer is left.
+
+        A stale deadline must not make the loop wait (or a Deadlock report wait) for nothing.
+        """
+        timers = self._timers
+        while timers:
+            timer = timers[0][2]
+            target = timer.target
+            if timer.cancelled or (isinstance(target, Scope) and target.closed):
+                heapq.heappop(timers)
+            else:
+                return True
+        return False
 
     def _fire_timers(self) -> None:
         timers = self._timers
@@ -399,13 +436,13 @@ class Loop:
     def _reg_for(self, task: Task, sock: Any) -> _Reg:
         reg = self._regs.get(sock)
         try:
-            closed = sock.fileno() < 0
+            fd = sock.fileno()
         except Exception:
             raise BadRequest(f"task {task.name!r} waited on {sock!r}, which is not a socket (no usable fileno())") from None
-        if closed:
+        if fd < 0:
             raise UsageError(f"task {task.name!r} waited on {describe_socket(sock)}, which is closed")
         if reg is None:
-            reg = self._regs[sock] = _Reg(sock)
+            reg = self._regs[sock] = _Reg(sock, fd)
         return reg
 
     def _park_io(self, task: Task, reg: _Reg, event: int) -> Any:
@@ -432,14 +469,14 @@ class Loop:
         selector = self.selector
         for reg in dirty:
             reg.dirty = False
+            sock = reg.sock
+            if sock.fileno() < 0:  # closed since it was last looked at: tell its waiters now
+                self._drop_closed(reg)
+                continue
             want = (EVENT_READ if reg.reader is not None else 0) | (EVENT_WRITE if reg.writer is not None else 0)
             if want == reg.mask:
                 if want == 0:
-                    self._regs.pop(reg.sock, None)
-                continue
-            sock = reg.sock
-            if sock.fileno() < 0:
-                self._drop_closed(reg)
+                    self._regs.pop(sock, None)
                 continue
             if want == 0:
                 selector.unregister(sock)
@@ -447,39 +484,60 @@ class Loop:
             elif reg.mask == 0:
                 try:
                     selector.register(sock, want, reg)
-                except KeyError:  # the fd is still registered for a socket closed since
-                    self._evict_stale(sock)
+                except KeyError:  # the fd is still registered: for a socket closed since?
+                    if not self._evict_stale(sock):
+                        what = describe_socket(sock)
+                        self._fail_waiters(reg, lambda task: (
+                            f"task {task.name!r} waited on {what}, which is already registered in the "
+                            "selector by someone else; a socket must be registered by the loop alone"))
+                        continue
                     selector.register(sock, want, reg)
             else:
                 selector.modify(sock, want, reg)
             reg.mask = want
 
+    def _sweep_closed(self) -> None:
+        """Find the awaited sockets closed under their waiters (see ``_SWEEP_EVERY``)."""
+        self._sweep_due = None
+        for reg in [r for r in self._regs.values() if r.sock.fileno() < 0]:
+            self._drop_closed(reg)
+
     def _drop_closed(self, reg: _Reg) -> None:
         """A socket was closed while registered: forget it and tell whoever waits on it."""
         if reg.mask:
-            try:
-                self.selector.unregister(reg.sock)
-            except (KeyError, ValueError, OSError):
-                pass
+            try:  # by fd: a closed socket object would cost the selector a scan of its whole map
+                self.selector.unregister(reg.fd)
+            except (KeyError, ValueError, OSError, AttributeError, TypeError):
+                try:
+                    self.selector.unregister(reg.sock)
+                except (KeyError, ValueError, OSError):
+                    pass
+            reg.mask = 0
+        what = describe_socket(reg.sock)
+        if what == "<closed socket>":
+            what = f"<closed socket, fd {reg.fd}>"
+        self._fail_waiters(reg, lambda task: f"task {task.name!r} waited on {what}, which was closed while it waited")
+
+    def _fail_waiters(self, reg: _Reg, message: Callable[[Task], str]) -> None:
+        """Forget ``reg`` and throw a UsageError into each task waiting on it."""
         self._regs.pop(reg.sock, None)
         waiters = [t for t in (reg.reader, reg.writer) if t is not None]
         if len(waiters) == 2 and waiters[0] is waiters[1]:
             del waiters[1]
         for task in waiters:
             task._wait = None
-            task._throw = UsageError(
-                f"task {task.name!r} waited on {describe_socket(reg.sock)}, which was closed while it waited")
+            task._throw = UsageError(message(task))
             self._ready.append(task)
         reg.reader = reg.writer = None
 
-    def _evict_stale(self, sock: Any) -> None:
-        fd = sock.fileno()
-        key = self.selector.get_map().get(fd)
+    def _evict_stale(self, sock: Any) -> bool:
+        """The fd of ``sock`` is still registered: drop it if it was a socket closed since; else False."""
+        key = self.selector.get_map().get(sock.fileno())
         old = getattr(key, "data", None)
         if isinstance(old, _Reg) and old.sock.fileno() < 0:
             self._drop_closed(old)
-        else:
-            raise UsageError(f"{describe_socket(sock)} is already registered in the selector by someone else")
+            return True
+        return False
 
     # -- cancellation ------------------------------------------------------------------
 
@@ -495,6 +553,12 @@ class Loop:
             self._unwait(task, wait)
             task._wait = None
             self._ready.append(task)
+        elif isinstance(task._throw, Cancelled):
+            # A cancellation is already on its way (a deadline, or an earlier cancel):
+            # deliver this one at the task's next yield rather than lose either.
+            if task._pending_cancel is None:
+                task._pending_cancel = exc
+            return
         task._send, task._throw = None, exc  # a ready task gets it instead of its value
 
     def _unwait(self, task: Task, wait: Any) -> None:
