@@ -101,8 +101,11 @@ class ReplaySelector(FakeSelector):
                 net._diverge(step, f"called select(timeout={timeout!r}) at t={clock.peek():.6f}",
                              "the script's clock jumps further than the code waits")
             net._pos += 1
-            if to_t >= clock.peek():
+            before = clock.peek()
+            if to_t >= before:
                 clock.advance_to(to_t)
+            if net.trace is not None:
+                net.trace.add("clock", "clock", (before, clock.peek()), None)
         step = net._next("select", "select", f"called select(timeout={timeout!r})")
         result = []
         by_name = {sock.name: key for sock, key in self._keys.items()}

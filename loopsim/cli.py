@@ -2,8 +2,9 @@
 # Owns: argument parsing and exit codes. Imports: the harness modules, lazily per command.
 """The ``loopsim`` command.
 
-Exit codes: 0 success; 1 a failure was found (a scenario failed, a demo lost
-data); 2 bad usage or bad input (unknown option, unreadable file).
+Exit codes: 0 success; 1 a failure was found (a scenario failed or diverged
+from its script, a demo lost data); 2 bad usage or bad input (unknown option,
+unreadable or invalid scenario file, unknown app).
 """
 
 from __future__ import annotations
@@ -30,7 +31,109 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     demo.add_argument("--payload", type=int, default=10_000, help="bytes each client sends (default 10000)")
     demo.add_argument("--delay", type=float, default=0.05, help="server2's delay per chunk, seconds (default 0.05)")
+
+    replay = sub.add_parser("replay", help="run scenario files and report each",
+                            description="Run each scenario file (simulated from its seed, or strictly replayed "
+                                        "from its script) and check its expectations.")
+    replay.add_argument("files", nargs="+", metavar="FILE", help="scenario files (.toml)")
+    replay.add_argument("--trace", action="store_true", help="print the whole trace of each run")
+
+    gate = sub.add_parser("gate", help="run every scenario under DIR: table, JUnit XML, exit 1 on any failure",
+                          description="The regression gate: run every scenario file under DIR, print a table "
+                                      "(scenario, result, virtual time, wall time), optionally write JUnit XML. "
+                                      "Exit 1 on any failure or divergence, 2 on a bad scenario file.")
+    gate.add_argument("dir", nargs="?", default="scenarios", metavar="DIR", help="directory (default: scenarios)")
+    gate.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+
+    record = sub.add_parser("record", help="run an app live on loopback and save the run as a scenario",
+                            description="Run DRIVER (module:function) on real loopback sockets through a "
+                                        "recording selector and recording sockets, and write a scenario whose "
+                                        "script strict replay reproduces on the fakes.")
+    record.add_argument("--out", required=True, metavar="FILE", help="scenario file to write")
+    record.add_argument("--name", help="scenario name (default: the file name)")
+    record.add_argument("target", nargs="+", metavar="DRIVER [KEY=VALUE ...]",
+                        help="module:function, then its arguments as KEY=VALUE (VALUE in TOML syntax)")
     return parser
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .runner import run_scenario
+    from .scenario import load_scenario
+
+    worst = EXIT_OK
+    for path in args.files:
+        try:
+            result = run_scenario(load_scenario(path))
+        except InputError as exc:
+            print(f"loopsim replay: {exc}", file=sys.stderr)
+            worst = EXIT_USAGE
+            continue
+        outcome = result.outcome
+        vt = f"{outcome.virtual_time:.6f}" if outcome else "-"
+        print(f"{result.scenario.name}: {result.status} (virtual {vt}s)")
+        if args.trace and outcome is not None and outcome.trace is not None:
+            print(outcome.trace.to_text())
+        if not result.passed:
+            print(result.report(), file=sys.stderr)
+            worst = max(worst, EXIT_FAILURE)
+    return worst
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    import os
+
+    from .gate import find_scenarios, format_table, run_files, write_junit
+
+    if not os.path.exists(args.dir):
+        print(f"loopsim gate: {args.dir}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    paths = find_scenarios(args.dir)
+    if not paths:
+        print(f"loopsim gate: {args.dir}: no scenario files (*.toml with format = \"loopsim-scenario/1\")",
+              file=sys.stderr)
+        return EXIT_USAGE
+    rows = run_files(paths)
+    print(format_table(rows))
+    for row in rows:
+        if row.status != "pass":
+            print("\n" + row.detail, file=sys.stderr)
+    if args.junit:
+        write_junit(rows, args.junit)
+        print(f"JUnit XML written to {args.junit}")
+    if any(r.status == "error" for r in rows):
+        return EXIT_USAGE
+    return EXIT_FAILURE if any(r.status != "pass" for r in rows) else EXIT_OK
+
+
+def _parse_kv(items: list[str]) -> dict[str, object]:
+    import tomllib
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"argument {item!r} is not KEY=VALUE")
+        try:
+            out[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = raw  # a bare word: take it as a string
+    return out
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .record import record_scenario
+
+    driver, *rest = args.target
+    try:
+        kwargs = _parse_kv(rest)
+        written = record_scenario(driver, kwargs, args.out, name=args.name)
+    except (InputError, ValueError) as exc:
+        print(f"loopsim record: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"recorded {written.steps} steps to {args.out}; replay: {written.replay_status}")
+    return EXIT_OK if written.replay_status == "pass" else EXIT_FAILURE
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -53,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    return {"demo": _cmd_demo}[args.command](args)
+    commands = {"demo": _cmd_demo, "replay": _cmd_replay, "gate": _cmd_gate, "record": _cmd_record}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":  # pragma: no cover

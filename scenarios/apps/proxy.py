@@ -81,7 +81,9 @@ def _session(client: Any, upstream: Any, upstream_addr: Any) -> Generator[Any, A
             try:
                 outcomes.append((yield from loopsim.join(pump)))
             except loopsim.Cancelled:
-                outcomes.append("reset")
+                if not pump.cancelled():
+                    raise  # we are cancelled ourselves (the session timeout): stop
+                outcomes.append("reset")  # the other direction failed and stopped this one
         return "reset" if "reset" in outcomes else "done"
     finally:
         for pump in pumps:  # if we are cancelled (timeout), stop both directions

@@ -1,0 +1,230 @@
+# fakes.live: recording wrappers for real sockets - a live loopback network whose every answer is traced.
+# Owns: LiveNetwork, LiveSelector, LiveClock. Imports: stdlib, fakes.{socket,trace,choices,transport}.
+"""Recording a live run.
+
+:class:`LiveNetwork` offers the factory API of :class:`~fakes.FakeNetwork`
+(``socket``, ``socket_factory``, ``listen``, ``connect``, ``selector``,
+``clock``, ``trace``, ``open_sockets``) over **real** non-blocking TCP sockets
+on 127.0.0.1. Its sockets are :class:`~fakes.FakeSocket` front-ends (so every
+call and what the kernel answered is recorded in the same trace format as a
+simulation), backed by real sockets; its selector is a real
+``selectors.DefaultSelector`` that records what ``select`` reported; its clock
+is the monotonic clock (seconds since the network was made) and records every
+reading as a ``now`` step. The trace is a Script that
+:class:`~fakes.ReplayNetwork` replays on the fakes.
+
+Logical addresses: ``listen(("server2", 80))`` binds a real listener on
+``127.0.0.1`` with a free port, and ``connect_ex(("server2", 80))`` on any of
+this network's sockets goes there, so names and addresses in the trace are
+the same as in a simulation.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket as _socket
+import struct
+import time
+from typing import Any, Callable
+
+from .choices import DefaultChooser
+from .socket import FakeSocket
+from .trace import Trace
+from .transport import addr_key
+
+__all__ = ["LiveNetwork", "LiveSelector", "LiveClock"]
+
+
+class LiveClock:
+    """The monotonic clock, in seconds since ``start``; every reading is traced as a ``now`` step."""
+
+    def __init__(self, net: LiveNetwork) -> None:
+        self._net = net
+        self._t0 = time.monotonic()
+
+    def raw(self) -> float:
+        """The time without recording it (trace stamps use this)."""
+        return time.monotonic() - self._t0
+
+    def now(self) -> float:
+        t = time.monotonic() - self._t0
+        trace = self._net.trace
+        if trace is not None:
+            trace.add("clock", "now", (), t)
+        return t
+
+
+class _Stamp:
+    __slots__ = ("now",)
+
+    def __init__(self, clock: LiveClock) -> None:
+        self.now = clock.raw
+
+
+class LiveSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    """The platform's real selector, recording every ``select`` answer by socket name."""
+
+    def __init__(self, net: LiveNetwork) -> None:
+        super().__init__()
+        self._net = net
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        events = super().select(timeout)
+        trace = self._net.trace
+        if trace is not None:
+            trace.add("select", "select", (timeout,),
+                      tuple((getattr(key.fileobj, "name", "?"), mask) for key, mask in events))
+        return events
+
+
+class _Ep:
+    __slots__ = ("real", "local", "peer")
+
+    def __init__(self, real: _socket.socket) -> None:
+        self.real = real
+        self.local: tuple[str, int] | None = None
+        self.peer: tuple[str, int] | None = None
+
+
+class LiveNetwork:
+    """Real loopback sockets behind recording FakeSocket front-ends (see the module doc)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.clock = LiveClock(self)
+        self.trace: Trace | None = Trace(_Stamp(self.clock))
+        self.chooser = DefaultChooser()
+        self._open: list[FakeSocket] = []
+        self._real_addr: dict[str, tuple[str, int]] = {}  # logical "host:port" -> real address
+        self._names_by_real: dict[tuple[str, int], str] = {}  # a socket's real local address -> its name
+        self._unnamed = 0
+        self._prefixes: dict[str, int] = {}
+
+    # -- factories ------------------------------------------------------------------------------
+
+    def _wrap(self, real: _socket.socket, name: str, blocking: bool) -> FakeSocket:
+        real.setblocking(False)
+        sock = FakeSocket(self, name, real.fileno(), blocking=blocking)
+        sock._ep = _Ep(real)
+        self._open.append(sock)
+        return sock
+
+    def socket(self, name: str | None = None, family: int = _socket.AF_INET,
+               type: int = _socket.SOCK_STREAM) -> FakeSocket:
+        """A new real TCP socket (non-blocking) behind a recording front-end."""
+        if name is None:
+            self._unnamed += 1
+            name = f"socket-{self._unnamed}"
+        sock = self._wrap(_socket.socket(family, type), name, False)
+        if self.trace is not None:
+            self.trace.add(name, "socket", (int(family), int(type)), None)
+        return sock
+
+    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
+        def new_socket() -> FakeSocket:
+            count = self._prefixes.get(prefix, 0) + 1
+            self._prefixes[prefix] = count
+            return self.socket(f"{prefix}#{count}")
+        return new_socket
+
+    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
+        """A real listener on 127.0.0.1 (free port) standing for the logical ``addr``."""
+        sock = self.socket(addr_key(addr) if name is None else name)
+        try:
+            sock.bind(addr)
+            sock.listen() if backlog is None else sock.listen(backlog)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
+        sock = self.socket(name)
+        sock.connect_ex(addr)
+        return sock
+
+    def selector(self) -> LiveSelector:
+        return LiveSelector(self)
+
+    def open_sockets(self) -> list[FakeSocket]:
+        return [s for s in self._open if s.fileno() >= 0]
+
+    def close(self) -> None:
+        """Close every socket still open (after a failed run)."""
+        for sock in self.open_sockets():
+            sock.close()
+
+    # -- the backend protocol, answered by the kernel -------------------------------------------
+
+    def sock_recv(self, sock: FakeSocket, n: int) -> bytes:
+        return sock._ep.real.recv(n)  # type: ignore[no-any-return]
+
+    def sock_send(self, sock: FakeSocket, data: Any) -> int:
+        return sock._ep.real.send(data)  # type: ignore[no-any-return]
+
+    def sock_accept(self, sock: FakeSocket) -> tuple[FakeSocket, Any]:
+        real, peer = sock._ep.real.accept()
+        peer_name = self._names_by_real.get(peer[:2], addr_key(peer))
+        conn = self._wrap(real, f"{sock.name}<-{peer_name}", True)
+        conn._ep.local = sock._ep.local
+        conn._ep.peer = tuple(peer[:2])
+        return conn, tuple(peer[:2])
+
+    def sock_connect_ex(self, sock: FakeSocket, addr: tuple[str, int]) -> int:
+        ep: _Ep = sock._ep
+        err = ep.real.connect_ex(self._real_addr.get(addr_key(addr), addr))
+        ep.peer = addr
+        try:
+            self._names_by_real[ep.real.getsockname()[:2]] = sock.name
+        except OSError:
+            pass
+        return err  # type: ignore[no-any-return]
+
+    def sock_so_error(self, sock: FakeSocket) -> int:
+        return sock._ep.real.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)  # type: ignore[no-any-return]
+
+    def sock_shutdown(self, sock: FakeSocket, how: int) -> None:
+        sock._ep.real.shutdown(how)
+
+    def sock_close(self, sock: FakeSocket, abort: bool) -> None:
+        real = sock._ep.real
+        if abort:
+            real.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+        real.close()
+
+    def sock_bind(self, sock: FakeSocket, addr: tuple[str, int]) -> None:
+        ep: _Ep = sock._ep
+        ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        ep.real.bind((self.host, 0))
+        self._real_addr[addr_key(addr)] = ep.real.getsockname()[:2]
+        ep.local = addr
+
+    def sock_listen(self, sock: FakeSocket, backlog: int) -> None:
+        sock._ep.real.listen(backlog)
+
+    def sock_peername(self, sock: FakeSocket) -> tuple[str, int]:
+        ep: _Ep = sock._ep
+        return ep.peer if ep.peer is not None else ep.real.getpeername()
+
+    def sock_sockname(self, sock: FakeSocket) -> tuple[str, int]:
+        ep: _Ep = sock._ep
+        return ep.local if ep.local is not None else ep.real.getsockname()[:2]
+
+    def sock_describe(self, sock: FakeSocket) -> str:
+        ep: _Ep = sock._ep
+        return f"live, {'connected to ' + addr_key(ep.peer) if ep.peer else 'unconnected'}"
+
+    def sock_readiness(self, sock: FakeSocket) -> int:  # a real selector asks the kernel instead
+        return 0
+
+    def watch(self, sock: FakeSocket, callback: Any) -> None:
+        pass
+
+    def unwatch(self, sock: FakeSocket, callback: Any) -> None:
+        pass
+
+    def deliver_due(self) -> None:
+        pass
+
+    def advance(self, deadline_ns: int | None) -> bool:
+        return False

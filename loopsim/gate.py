@@ -1,0 +1,103 @@
+# loopsim.gate: the regression gate - run scenario files, print a table, write JUnit XML.
+# Owns: find_scenarios, GateRow, run_gate, format_table, write_junit. Imports: stdlib, loopsim.{scenario,runner}.
+"""``loopsim gate DIR``: every scenario file under DIR, one row each."""
+
+from __future__ import annotations
+
+import os
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Iterable
+
+from .errors import InputError
+from .runner import ScenarioResult, run_scenario
+from .scenario import is_scenario_file, load_scenario
+
+__all__ = ["find_scenarios", "GateRow", "run_files", "format_table", "write_junit"]
+
+
+@dataclass
+class GateRow:
+    """One scenario's line in the gate: ``status`` is pass, fail, divergence or error (bad input)."""
+
+    path: str
+    name: str
+    status: str
+    virtual_time: float | None
+    wall_time: float
+    detail: str
+    known_bug: str | None = None
+
+
+def find_scenarios(root: str) -> list[str]:
+    """Scenario files under ``root`` (a file or a directory), sorted by path."""
+    if os.path.isfile(root):
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        for filename in sorted(filenames):
+            path = os.path.join(dirpath, filename)
+            if is_scenario_file(path):
+                found.append(path)
+    return sorted(found)
+
+
+def run_files(paths: Iterable[str]) -> list[GateRow]:
+    """Run each scenario file; a bad file becomes an ``error`` row, never a traceback."""
+    rows = []
+    for path in paths:
+        start = time.perf_counter()
+        try:
+            sc = load_scenario(path)
+            result: ScenarioResult = run_scenario(sc)
+        except InputError as exc:
+            rows.append(GateRow(path, os.path.basename(path), "error", None, time.perf_counter() - start, str(exc)))
+            continue
+        outcome = result.outcome
+        rows.append(GateRow(path, sc.name, result.status, outcome.virtual_time if outcome else None,
+                            time.perf_counter() - start, "" if result.passed else result.report(),
+                            sc.known_bug))
+    return rows
+
+
+def format_table(rows: list[GateRow]) -> str:
+    """A fixed-width table: scenario, result, virtual time, wall time."""
+    header = ("scenario", "result", "virtual s", "wall s")
+    body = []
+    for row in rows:
+        status = row.status + (" (known bug reproduced)" if row.known_bug and row.status == "pass" else "")
+        vt = "-" if row.virtual_time is None else f"{row.virtual_time:.3f}"
+        body.append((row.name, status, vt, f"{row.wall_time:.3f}"))
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    passed = sum(r.status == "pass" for r in rows)
+    total_wall = sum(r.wall_time for r in rows)
+    lines.append(f"{passed}/{len(rows)} scenarios passed in {total_wall:.2f}s wall")
+    return "\n".join(lines)
+
+
+def write_junit(rows: list[GateRow], path: str) -> None:
+    """JUnit XML as CI systems read it: one testcase per scenario."""
+    failures = sum(r.status in ("fail", "divergence") for r in rows)
+    errors = sum(r.status == "error" for r in rows)
+    suite = ET.Element("testsuite", name="loopsim gate", tests=str(len(rows)), failures=str(failures),
+                       errors=str(errors), time=f"{sum(r.wall_time for r in rows):.3f}")
+    for row in rows:
+        case = ET.SubElement(suite, "testcase", classname="loopsim.scenarios", name=row.name,
+                             file=row.path, time=f"{row.wall_time:.3f}")
+        if row.status in ("fail", "divergence"):
+            first = row.detail.splitlines()[1].strip(" -") if row.detail.count("\n") else row.detail
+            ET.SubElement(case, "failure", message=f"{row.status}: {first}", type=row.status).text = row.detail
+        elif row.status == "error":
+            ET.SubElement(case, "error", message=row.detail, type="input").text = row.detail
+        if row.virtual_time is not None:
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="virtual_time", value=f"{row.virtual_time:.6f}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,203 @@
+# loopsim.runner: run a driver on a network (simulated, replayed or live) and judge a scenario.
+# Owns: run_world, run_scenario, ScenarioResult, resolve_driver. Imports: loopsim loop layer,
+# loopsim.{scenario,outcome}, fakes.
+"""Running scenarios.
+
+:func:`run_world` runs a driver (``function(net, **args)``) on one network in
+one loop and returns an :class:`~loopsim.outcome.Outcome`. :func:`run_scenario`
+builds the network a scenario asks for (a seeded ``FakeNetwork``, or a strict
+replay of its script), runs it, and checks the scenario's expectations.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import Deadlock, InputError, InternalError
+from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard
+from .loop import Loop
+from .outcome import Outcome, TaskRecorder, all_sockets_closed, result_has
+from .scenario import Scenario, ScenarioError
+
+__all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "net_config"]
+
+PASS, FAIL, DIVERGENCE = "pass", "fail", "divergence"
+
+
+@dataclass
+class ScenarioResult:
+    """A scenario's verdict: ``status`` is "pass", "fail" or "divergence"."""
+
+    scenario: Scenario
+    status: str
+    failures: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    def report(self, tail: int = 12) -> str:
+        """What went wrong and the tail of the trace, for a person reading a failure."""
+        lines = [f"{self.scenario.path}: {self.scenario.name}: {self.status.upper()}"]
+        lines += [f"  - {f}" for f in self.failures]
+        if self.outcome is not None and not self.passed:
+            lines.append(f"  last {tail} events of the trace:")
+            lines += ["    " + line for line in self.outcome.trace_tail(tail).splitlines()]
+        return "\n".join(lines)
+
+
+def resolve_driver(spec: str) -> Callable[..., Any]:
+    """Import ``"module:function"``; raise :class:`InputError` saying what is missing."""
+    module_name, _, func_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(f"app {spec!r}: cannot import module {module_name!r}: {exc}") from None
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise InputError(f"app {spec!r}: module {module_name!r} has no function {func_name!r}")
+    return func
+
+
+def _streams(trace: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    received: dict[str, bytearray] = {}
+    sent: dict[str, bytearray] = {}
+    for event in trace.events:
+        if event.op == "recv" and isinstance(event.result, bytes):
+            received.setdefault(event.sock, bytearray()).extend(event.result)
+        elif event.op == "send" and isinstance(event.result, int) and event.args:
+            sent.setdefault(event.sock, bytearray()).extend(bytes(event.args[0][: event.result]))
+    return ({k: bytes(v) for k, v in received.items()}, {k: bytes(v) for k, v in sent.items()})
+
+
+def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: str = "run",
+              instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT) -> Outcome:
+    """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
+
+    A deadlock, a divergence from a script, or a livelock (``livelock_limit``
+    task resumes at one virtual instant; ``None`` for live runs) stops the run
+    and is kept in ``outcome.error``.
+    """
+    import fakes
+
+    try:
+        gen = driver(net, **args)
+    except TypeError as exc:
+        raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: {exc}") from None
+    recorder = TaskRecorder()
+    guards = () if livelock_limit is None else (LivelockGuard(net.clock, livelock_limit),)
+    loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, *guards, *instruments))
+    main = loop.spawn(gen, name="main")
+    error: BaseException | None = None
+    start = time.perf_counter()
+    try:
+        loop.run()
+    except (Deadlock, Livelock, fakes.Divergence) as exc:
+        error = exc
+        _abandon(loop)
+    except Exception as exc:  # pragma: no cover - a bug in loopsim or the fakes
+        raise InternalError(f"loopsim failed while running {name!r}: {type(exc).__name__}: {exc}; "
+                            "this is a bug in loopsim, please report it") from exc
+    finally:
+        loop.close()
+    wall = time.perf_counter() - start
+    finish = getattr(net, "finish", None)  # a replaying network checks the whole script was used
+    divergence = finish() if finish is not None else None
+    if divergence is not None and error is None:
+        error = divergence
+    result = main.result() if main.done() and main.exception() is None else None
+    received, sent = _streams(net.trace)
+    return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
+                   virtual_time=net.clock.now(), wall_time=wall,
+                   open_sockets=[s.name for s in net.open_sockets()], trace=net.trace, error=error)
+
+
+def _abandon(loop: Loop) -> None:
+    """After a deadlock or divergence: close the stuck generators so their finally blocks run."""
+    for task in loop.tasks():
+        try:
+            task.gen.close()
+        except BaseException:  # a finally block that yields or fails: nothing more to do for it
+            pass
+
+
+def net_config(sc: Scenario) -> Any:
+    """The ``fakes.NetConfig`` a simulated scenario describes."""
+    import fakes
+
+    assert sc.network is not None
+    return fakes.NetConfig(
+        links=tuple(fakes.Link(**row) for row in sc.network.get("link", [])),
+        endpoints=tuple(fakes.Endpoint(**row) for row in sc.network.get("endpoint", [])),
+        faults=tuple(fakes.Fault(**row) for row in sc.network.get("fault", [])),
+    )
+
+
+def network_for(sc: Scenario) -> Any:
+    """A fresh network for ``sc``: a seeded FakeNetwork, or a strict replay of its script."""
+    import fakes
+
+    if sc.script is not None:
+        return fakes.ReplayNetwork(sc.script)
+    return fakes.FakeNetwork(seed=sc.seed, config=net_config(sc))
+
+
+def run_scenario(sc: Scenario) -> ScenarioResult:
+    """Run ``sc`` and check its expectations. Raises :class:`InputError` for a bad app or args."""
+    import fakes
+
+    driver = resolve_driver(sc.driver)
+    net = network_for(sc)
+    try:
+        outcome = run_world(driver, sc.args, net, sc.name)
+    except InputError as exc:
+        raise ScenarioError(sc.path, None, "app", str(exc)) from None
+    if isinstance(outcome.error, fakes.Divergence):
+        return ScenarioResult(sc, DIVERGENCE, [str(outcome.error)], outcome)
+    failures = _judge(sc, outcome)
+    return ScenarioResult(sc, FAIL if failures else PASS, failures, outcome)
+
+
+def _short(data: bytes, limit: int = 60) -> str:
+    return repr(data) if len(data) <= limit else f"{data[:limit]!r}... ({len(data)} bytes)"
+
+
+def _judge(sc: Scenario, outcome: Outcome) -> list[str]:
+    e = sc.expect
+    failures = []
+    stopped = type(outcome.error).__name__ if outcome.error is not None else None
+    if e.error is not None and stopped != e.error:
+        failures.append(f"error: expected the run to stop with {e.error}, but it "
+                        + ("ran to the end" if stopped is None else f"stopped with {stopped}: {outcome.error}"))
+    elif e.error is None and outcome.error is not None:
+        failures.append(f"the run stopped: {stopped}: {outcome.error}")
+    for sock, want in e.received.items():
+        got = outcome.received.get(sock, b"")
+        if got != want:
+            failures.append(f"received[{sock!r}]: expected {_short(want)}, got {_short(got)}")
+    if e.result:
+        message = result_has(**e.result)(outcome)
+        if message:
+            failures.append(f"result: {message}")
+    for name, want in e.tasks.items():
+        got = outcome.tasks.get(name)
+        if got is None:
+            failures.append(f"tasks[{name!r}]: expected {want}, but no task of that name ended")
+        elif got.status != want:
+            failures.append(f"tasks[{name!r}]: expected {want}, got {got}")
+    for name, got in outcome.tasks.items():
+        if name not in e.tasks and got.status not in ("ok", "cancelled"):
+            failures.append(f"task {name!r} died: {got} (list it under [expect] tasks if that is expected)")
+    if e.max_time is not None and outcome.virtual_time > e.max_time:
+        failures.append(f"max_time: took {outcome.virtual_time:.6f} virtual seconds, more than {e.max_time}")
+    if e.min_time is not None and outcome.virtual_time < e.min_time:
+        failures.append(f"min_time: took {outcome.virtual_time:.6f} virtual seconds, less than {e.min_time}")
+    if e.sockets_closed:
+        message = all_sockets_closed(outcome)
+        if message:
+            failures.append(message)
+    return failures

@@ -1,0 +1,292 @@
+# loopsim.scenario: the scenario file format (TOML, versioned): load, validate, write.
+# Owns: Scenario, Expect, load_scenario, ScenarioError. Imports: stdlib, loopsim.{errors,tomlpos,scriptio}, fakes (config classes).
+"""Scenario files: one failure story each, in TOML. The format is documented in
+``docs/scenarios.md``; this module is its only reader and writer.
+
+Every problem in a file is a :class:`ScenarioError` whose message reads
+``FILE:LINE: key: what is wrong`` (the line when it can be found).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError
+from .tomlpos import KeyLines, Path, format_path
+
+__all__ = ["FORMAT", "Scenario", "Expect", "ScenarioError", "load_scenario", "is_scenario_file",
+           "parse_scenario", "dump_scenario"]
+
+FORMAT = "loopsim-scenario/1"
+
+_TOP_KEYS = {"format", "name", "description", "known_bug", "app", "network", "script", "expect"}
+_APP_KEYS = {"driver", "args"}
+_NETWORK_KEYS = {"seed", "link", "endpoint", "fault"}
+_EXPECT_KEYS = {"received", "result", "tasks", "max_time", "min_time", "sockets_closed", "error"}
+
+
+class ScenarioError(InputError):
+    """A scenario file is wrong. ``str()`` is ``FILE:LINE: key: what is wrong``."""
+
+    def __init__(self, path: str, line: int | None, key: str, problem: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {key}: {problem}")
+        self.path, self.line, self.key, self.problem = path, line, key, problem
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What must hold after the run. Empty fields are not checked."""
+
+    received: dict[str, bytes] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+    tasks: dict[str, str] = field(default_factory=dict)
+    max_time: float | None = None
+    min_time: float | None = None
+    sockets_closed: bool = True
+    error: str | None = None  # the error that must stop the run: "Deadlock", "Livelock"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario. Exactly one of ``network`` (simulate) or ``script`` (replay) is set."""
+
+    path: str
+    name: str
+    description: str
+    driver: str
+    args: dict[str, Any]
+    expect: Expect
+    seed: int = 0
+    network: dict[str, Any] | None = None  # {"link": [...], "endpoint": [...], "fault": [...]}
+    script: tuple[Any, ...] | None = None  # fakes.TraceEvent steps
+    known_bug: str | None = None
+
+    @property
+    def mode(self) -> str:
+        return "replay" if self.script is not None else "simulate"
+
+
+def is_scenario_file(path: str | os.PathLike[str]) -> bool:
+    """True for a ``.toml`` file that declares ``format = "loopsim-scenario/..."``."""
+    if not str(path).endswith(".toml"):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return '"loopsim-scenario/' in head and "format" in head
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` naming file, line and key."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, None, "<file>", f"cannot read it: {exc}") from None
+    return parse_scenario(text, path)
+
+
+class _Checker:
+    """Validation helpers that know the file and where each key is."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = KeyLines(text)
+
+    def error(self, key: Path, problem: str) -> ScenarioError:
+        return ScenarioError(self.path, self.lines.line(key), format_path(key), problem)
+
+    def table(self, value: Any, key: Path) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a table, not {_kind(value)}")
+        return value
+
+    def known(self, table: dict[str, Any], allowed: set[str], key: Path) -> None:
+        for name in table:
+            if name not in allowed:
+                raise self.error(key + (name,), f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def typed(self, value: Any, types: tuple[type, ...], key: Path, what: str) -> Any:
+        if isinstance(value, bool) and bool not in types:
+            raise self.error(key, f"must be {what}, not a boolean")
+        if not isinstance(value, types):
+            raise self.error(key, f"must be {what}, not {_kind(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, not {value}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a float"}.get(type(value), type(value).__name__)
+
+
+def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
+    """Parse scenario TOML ``text`` (``path`` is used in error messages)."""
+    from . import scriptio as script_mod
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        line = None
+        if "(at line " in msg:
+            try:
+                line = int(msg.split("(at line ")[1].split(",")[0])
+            except ValueError:  # pragma: no cover - tomllib's message format changed
+                line = None
+        raise ScenarioError(path, line, "<toml>", f"not valid TOML: {msg}") from None
+    c = _Checker(path, text)
+    c.known(doc, _TOP_KEYS, ())
+    fmt = doc.get("format")
+    if fmt is None:
+        raise c.error(("format",), f'missing; the first line of a scenario is format = "{FORMAT}"')
+    if fmt != FORMAT:
+        raise c.error(("format",), f"unsupported format {fmt!r}; this loopsim reads {FORMAT!r}")
+    name = c.typed(doc.get("name", os.path.splitext(os.path.basename(path))[0]), (str,), ("name",), "a string")
+    description = c.typed(doc.get("description", ""), (str,), ("description",), "a string")
+    known_bug = doc.get("known_bug")
+    if known_bug is not None:
+        c.typed(known_bug, (str,), ("known_bug",), "a string describing the bug the scenario reproduces")
+
+    if "app" not in doc:
+        raise c.error(("app",), 'missing; say which app to run: [app] driver = "module:function"')
+    app = c.table(doc["app"], ("app",))
+    c.known(app, _APP_KEYS, ("app",))
+    driver = app.get("driver")
+    if driver is None:
+        raise c.error(("app", "driver"), 'missing; give the app as driver = "module:function"')
+    c.typed(driver, (str,), ("app", "driver"), 'a string "module:function"')
+    if driver.count(":") != 1 or not all(driver.split(":")):
+        raise c.error(("app", "driver"), f'{driver!r} is not of the form "module:function"')
+    args = c.table(app.get("args", {}), ("app", "args"))
+
+    has_net, has_script = "network" in doc, "script" in doc
+    if has_net == has_script:
+        raise c.error(("network",) if has_net else ("app",),
+                      "give exactly one of [network] (simulate with a seed) or [[script]] (strict replay)")
+    seed = 0
+    network = None
+    steps = None
+    if has_net:
+        net = c.table(doc["network"], ("network",))
+        c.known(net, _NETWORK_KEYS, ("network",))
+        seed = c.typed(net.get("seed", 0), (int,), ("network", "seed"), "an integer")
+        network = {}
+        for section in ("link", "endpoint", "fault"):
+            rows = net.get(section, [])
+            if not isinstance(rows, list):
+                raise c.error(("network", section), f"must be an array of tables: [[network.{section}]]")
+            network[section] = [dict(c.table(row, ("network", section, i))) for i, row in enumerate(rows)]
+        _check_network(c, network)
+    else:
+        rows = doc["script"]
+        if not isinstance(rows, list) or not rows:
+            raise c.error(("script",), "must be a non-empty array of steps: [[script]]")
+        steps = tuple(script_mod.step_from_toml(c.table(row, ("script", i)), i,
+                                                lambda key, problem: c.error(key, problem))
+                      for i, row in enumerate(rows))
+
+    if "expect" not in doc:
+        raise c.error(("expect",), "missing; a scenario must say what has to hold: [expect] ...")
+    expect = _parse_expect(c, c.table(doc["expect"], ("expect",)))
+    return Scenario(path=path, name=name, description=description, driver=driver, args=dict(args),
+                    expect=expect, seed=seed, network=network, script=steps, known_bug=known_bug)
+
+
+def _check_network(c: _Checker, network: dict[str, list[dict[str, Any]]]) -> None:
+    """Check every [[network.*]] row against the fakes' config classes."""
+    import dataclasses
+
+    import fakes
+
+    classes = {"link": fakes.Link, "endpoint": fakes.Endpoint, "fault": fakes.Fault}
+    for section, rows in network.items():
+        cls = classes[section]
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        for i, row in enumerate(rows):
+            key = ("network", section, i)
+            c.known(row, allowed, key)
+            for name, value in row.items():
+                if isinstance(value, list):
+                    row[name] = tuple(value)
+            try:
+                cls(**row)
+            except (TypeError, ValueError) as exc:
+                bad = next((k for k in row if k in str(exc)), None)
+                raise c.error(key + ((bad,) if bad else ()), str(exc)) from None
+
+
+def _parse_expect(c: _Checker, table: dict[str, Any]) -> Expect:
+    from .scriptio import bytes_from_toml
+
+    c.known(table, _EXPECT_KEYS, ("expect",))
+    if not table:
+        raise c.error(("expect",), "is empty; say what has to hold (received, result, tasks, max_time, ...)")
+    received = {}
+    for sock, value in c.table(table.get("received", {}), ("expect", "received")).items():
+        received[sock] = bytes_from_toml(value, ("expect", "received", sock), lambda k, p: c.error(k, p))
+    result = c.table(table.get("result", {}), ("expect", "result"))
+    tasks = c.table(table.get("tasks", {}), ("expect", "tasks"))
+    for name, value in tasks.items():
+        c.typed(value, (str,), ("expect", "tasks", name), '"ok", "cancelled" or an exception class name')
+    times = {}
+    for key in ("max_time", "min_time"):
+        if key in table:
+            value = c.typed(table[key], (int, float), ("expect", key), "a number of virtual seconds")
+            if value < 0:
+                raise c.error(("expect", key), f"must be >= 0, not {value}")
+            times[key] = float(value)
+    closed = c.typed(table.get("sockets_closed", True), (bool,), ("expect", "sockets_closed"), "true or false")
+    error = table.get("error")
+    if error is not None and error not in ("Deadlock", "Livelock"):
+        raise c.error(("expect", "error"), f'must be "Deadlock" or "Livelock" (the error that stops the run), '
+                                           f"not {error!r}")
+    return Expect(received=received, result=dict(result), tasks=dict(tasks), sockets_closed=closed,
+                  error=error, **times)
+
+
+def dump_scenario(sc: Scenario) -> str:
+    """Render ``sc`` as scenario TOML that :func:`parse_scenario` reads back to an equal scenario."""
+    from .scriptio import bytes_to_toml, step_to_toml, toml_value
+
+    out = [f"format = {toml_value(FORMAT)}", f"name = {toml_value(sc.name)}"]
+    if sc.description:
+        out.append(f"description = {toml_value(sc.description)}")
+    if sc.known_bug:
+        out.append(f"known_bug = {toml_value(sc.known_bug)}")
+    out += ["", "[app]", f"driver = {toml_value(sc.driver)}", f"args = {toml_value(sc.args)}"]
+    if sc.network is not None:
+        out += ["", "[network]", f"seed = {sc.seed}"]
+        for section in ("link", "endpoint", "fault"):
+            for row in sc.network.get(section, []):
+                out += ["", f"[[network.{section}]]"]
+                out += [f"{k} = {toml_value(v)}" for k, v in row.items()]
+    e = sc.expect
+    out += ["", "[expect]"]
+    if e.max_time is not None:
+        out.append(f"max_time = {toml_value(e.max_time)}")
+    if e.min_time is not None:
+        out.append(f"min_time = {toml_value(e.min_time)}")
+    out.append(f"sockets_closed = {toml_value(e.sockets_closed)}")
+    if e.error:
+        out.append(f"error = {toml_value(e.error)}")
+    if e.result:
+        out.append(f"result = {toml_value(e.result)}")
+    if e.tasks:
+        out.append(f"tasks = {toml_value(e.tasks)}")
+    if e.received:
+        out.append("received = { " + ", ".join(
+            f"{toml_value(k)} = {bytes_to_toml(v)}" for k, v in e.received.items()) + " }")
+    if sc.script is not None:
+        for step in sc.script:
+            out += ["", "[[script]]", step_to_toml(step)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,157 @@
+# loopsim.scriptio: script steps and values <-> TOML (the [[script]] rows of a scenario file).
+# Owns: toml_value, bytes_to_toml/bytes_from_toml, step_to_toml/step_from_toml. Imports: stdlib, fakes.trace.
+"""How a Script (the ordered answers of a run, ``fakes.TraceEvent`` steps) is
+written in a scenario file. One ``[[script]]`` table per step::
+
+    [[script]]
+    t = 0.0                 # virtual time of the step (informative)
+    sock = "client#1"       # the socket's stable name ("select" for the selector, "clock")
+    op = "recv"             # the call: socket, connect_ex, so_error, recv, send, accept, ...
+    args = [65536]          # its arguments
+    data = "hello"          # the answer, one of: data (bytes as text) | hex (bytes) |
+                            #   error (errno name, e.g. "EAGAIN") | result (any other value)
+
+Bytes are written as a TOML string when they are valid UTF-8, else as
+``{ hex = "..." }``. A step without an answer key answered ``None``; a
+``None`` inside ``args`` (``select(None)``) is written ``{ none = true }``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable
+
+__all__ = ["toml_value", "bytes_to_toml", "bytes_from_toml", "step_to_toml", "step_from_toml"]
+
+ErrorFactory = Callable[[tuple[Any, ...], str], Exception]
+
+_STEP_KEYS = {"t", "sock", "op", "args", "data", "hex", "error", "result"}
+_ANSWER_KEYS = ("data", "hex", "error", "result")
+
+
+def _toml_string(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_key(k: str) -> str:
+    return k if k and all(ch.isalnum() and ch.isascii() or ch in "_-" for ch in k) else _toml_string(k)
+
+
+def bytes_to_toml(data: bytes) -> str:
+    """``b"hi"`` -> ``"hi"``; bytes that are not UTF-8 -> ``{ hex = "ff00" }``."""
+    try:
+        return _toml_string(bytes(data).decode("utf-8"))
+    except UnicodeDecodeError:
+        return '{ hex = "' + bytes(data).hex() + '" }'
+
+
+def bytes_from_toml(value: Any, key: tuple[Any, ...], error: ErrorFactory) -> bytes:
+    """The inverse of :func:`bytes_to_toml`."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, dict) and set(value) == {"hex"} and isinstance(value["hex"], str):
+        try:
+            return bytes.fromhex(value["hex"])
+        except ValueError:
+            raise error(key + ("hex",), f"{value['hex']!r} is not hexadecimal bytes") from None
+    raise error(key, 'bytes must be a string (UTF-8 text) or { hex = "..." }')
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for ``value`` (str, int, float, bool, bytes, list/tuple, dict; None in a step)."""
+    if value is None:
+        return "{ none = true }"  # TOML has no null; step_from_toml reads this back as None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes_to_toml(bytes(value))
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"TOML cannot hold {value!r}")
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} {value!r} as TOML")
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if value == {"none": True}:
+        return None
+    return value
+
+
+# Where an op carries bytes: in its first argument, or in its answer.
+_BYTES_ARG0 = {"send", "sendall"}
+_BYTES_RESULT = {"recv"}
+
+
+def step_to_toml(step: Any) -> str:
+    """The body of one ``[[script]]`` table for a ``fakes.TraceEvent``."""
+    lines = [f"t = {toml_value(float(step.t))}", f"sock = {toml_value(step.sock)}", f"op = {toml_value(step.op)}"]
+    if step.args:
+        lines.append(f"args = {toml_value(list(step.args))}")
+    result = step.result
+    if result is None:
+        pass
+    elif isinstance(result, (bytes, bytearray, memoryview)):
+        text = bytes_to_toml(bytes(result))
+        lines.append(f"hex = {_toml_string(bytes(result).hex())}" if text.startswith("{") else f"data = {text}")
+    elif isinstance(result, str) and step.op != "accept" and result.isupper() and result.startswith("E"):
+        lines.append(f"error = {toml_value(result)}")
+    else:
+        lines.append(f"result = {toml_value(result)}")
+    return "\n".join(lines)
+
+
+def step_from_toml(row: dict[str, Any], index: int, error: ErrorFactory) -> Any:
+    """A ``fakes.TraceEvent`` from one ``[[script]]`` table (``index`` is its 0-based position)."""
+    from fakes import TraceEvent
+
+    key = ("script", index)
+    for name in row:
+        if name not in _STEP_KEYS:
+            raise error(key + (name,), f"unknown key; a step has {', '.join(sorted(_STEP_KEYS))}")
+    for name in ("sock", "op"):
+        if not isinstance(row.get(name), str) or not row[name]:
+            raise error(key + (name,), "missing or not a string; every step names its socket and operation")
+    t = row.get("t", 0.0)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+        raise error(key + ("t",), f"must be a virtual time in seconds >= 0, not {t!r}")
+    args = row.get("args", [])
+    if not isinstance(args, list):
+        raise error(key + ("args",), "must be an array")
+    args = list(_tuples(args))
+    op = row["op"]
+    if op in _BYTES_ARG0 and args:
+        args[0] = bytes_from_toml(args[0], key + ("args",), error)
+    answers = [k for k in _ANSWER_KEYS if k in row]
+    if len(answers) > 1:
+        raise error(key + (answers[1],), f"a step has one answer, but gives both {answers[0]} and {answers[1]}")
+    result: Any = None
+    if answers:
+        kind = answers[0]
+        value = row[kind]
+        if kind == "data":
+            result = bytes_from_toml(value, key + ("data",), error)
+        elif kind == "hex":
+            result = bytes_from_toml({"hex": value}, key, error)
+        elif kind == "error":
+            if not isinstance(value, str) or not value.startswith("E"):
+                raise error(key + ("error",), f"must be an errno name such as \"EAGAIN\", not {value!r}")
+            result = value
+        else:
+            result = _tuples(value)
+        if op in _BYTES_RESULT and kind == "result":
+            raise error(key + ("result",), f"{op} answers bytes (data = \"...\" or hex) or an error, not result")
+    return TraceEvent(seq=index, t=float(t), sock=row["sock"], op=op, args=tuple(args), result=result)
