@@ -28,6 +28,7 @@ from .clock import VirtualClock
 from .config import FAULT_KINDS, Endpoint, Fault, Link, NetConfig
 from .errors import ConfigError, FakeBlockingError, WouldBlockForever, errno_name, fake_oserror
 from .network import FakeNetwork
+from .replay import Divergence, ReplayClock, ReplayNetwork, ReplaySelector
 from .selector import FakeSelector
 from .socket import FakeSocket
 from .trace import Trace, TraceEvent, format_value
@@ -38,5 +39,6 @@ __all__ = [
     "Trace", "TraceEvent", "format_value",
     "Chooser", "RandomChooser", "DefaultChooser", "RecordingChooser",
     "Backend",
+    "ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence",
     "fake_oserror", "errno_name", "WouldBlockForever", "FakeBlockingError", "ConfigError",
 ]
