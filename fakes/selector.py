@@ -47,20 +47,21 @@ _WANTS = {EVENT_READ: "readable", EVENT_WRITE: "writable", _ALL: "readable or wr
 class _KeyMap(Mapping):  # type: ignore[type-arg]
     """``get_map()``: file object (or fd) -> SelectorKey; iterates fds in registration order."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "_fds")
 
-    def __init__(self, keys: dict[FakeSocket, selectors.SelectorKey]) -> None:
+    def __init__(self, keys: dict[FakeSocket, selectors.SelectorKey], fds: dict[int, FakeSocket]) -> None:
         self._keys = keys
+        self._fds = fds
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def __getitem__(self, fileobj: Any) -> selectors.SelectorKey:
-        key = self._keys.get(fileobj) if isinstance(fileobj, FakeSocket) else None
-        if key is None and isinstance(fileobj, int):
-            for candidate in self._keys.values():
-                if candidate.fd == fileobj:
-                    return candidate
+        if isinstance(fileobj, FakeSocket):
+            key = self._keys.get(fileobj)
+        else:
+            sock = self._fds.get(fileobj) if isinstance(fileobj, int) else None
+            key = None if sock is None else self._keys.get(sock)
         if key is None:
             raise KeyError(f"{fileobj!r} is not registered")
         return key
@@ -75,8 +76,9 @@ class FakeSelector(selectors.BaseSelector):
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self._keys: dict[FakeSocket, selectors.SelectorKey] = {}
+        self._fds: dict[int, FakeSocket] = {}  # fd -> socket, to unregister a closed socket by fd
         self._ready: dict[FakeSocket, int] = {}
-        self._map = _KeyMap(self._keys)
+        self._map = _KeyMap(self._keys, self._fds)
         self._callback = self._on_readiness
         self._closed = False
 
@@ -97,10 +99,10 @@ class FakeSelector(selectors.BaseSelector):
     def _lookup(self, fileobj: Any) -> FakeSocket:
         if isinstance(fileobj, FakeSocket):
             return fileobj
-        if isinstance(fileobj, int) and not isinstance(fileobj, bool):
-            for sock in self._keys:
-                if sock.fileno() == fileobj:
-                    return sock
+        if isinstance(fileobj, int):
+            sock = self._fds.get(fileobj)
+            if sock is not None:
+                return sock
         raise KeyError(f"{fileobj!r} is not registered")
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
@@ -121,6 +123,7 @@ class FakeSelector(selectors.BaseSelector):
             raise KeyError(f"{fileobj!r} is already registered")
         key = SelectorKey(fileobj, fd, events, data)
         self._keys[fileobj] = key
+        self._fds[fd] = fileobj
         backend = self._backend
         backend.watch(fileobj, self._callback)
         mask = backend.sock_readiness(fileobj) & events
@@ -133,6 +136,7 @@ class FakeSelector(selectors.BaseSelector):
         key = self._keys.pop(sock, None)
         if key is None:
             raise KeyError(f"{fileobj!r} is not registered")
+        del self._fds[key.fd]
         self._ready.pop(sock, None)
         self._backend.unwatch(sock, self._callback)
         return key
@@ -169,6 +173,7 @@ class FakeSelector(selectors.BaseSelector):
         for sock in self._keys:
             unwatch(sock, callback)
         self._keys.clear()
+        self._fds.clear()
         self._ready.clear()
 
     # -- select ------------------------------------------------------------------------------
