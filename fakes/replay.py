@@ -144,6 +144,8 @@ class ReplayNetwork:
 
     def _diverge(self, expected: TraceEvent | None, actual: str, why: str = "") -> None:
         step = self._pos
+        if expected is not None and step > 0 and self.script[step - 1] is expected:
+            step -= 1  # the step matched by socket and op, then its answer did not fit
         recent = self.script[max(0, step - _CONTEXT):step]
         exc = Divergence(step, expected, actual, recent, why)
         if self.divergence is None:
