@@ -1,0 +1,183 @@
+"""FakeSelector's own behaviour: virtual time jumps, would-block-forever, chosen order, O(ready)."""
+
+from __future__ import annotations
+
+import selectors
+
+import pytest
+
+from fakes import DefaultChooser, FakeNetwork, RandomChooser, RecordingChooser, WouldBlockForever
+
+R, W = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+
+def test_select_none_with_nothing_ready_or_scheduled_would_block_forever():
+    net = FakeNetwork()
+    a, b = net.socketpair(("client", "server"))
+    sel = net.selector()
+    sel.register(a, R)
+    sel.register(b, R)
+    with pytest.raises(WouldBlockForever) as info:
+        sel.select()
+    message = str(info.value)
+    assert info.value.would_block_forever is True
+    assert "nothing is scheduled" in message
+    assert "client to be readable (connected to 127.0.0.1:40001)" in message
+    assert "server to be readable" in message
+    empty = net.selector()
+    with pytest.raises(WouldBlockForever, match="no socket is registered"):
+        empty.select(None)
+
+
+def test_select_jumps_to_the_timeout_when_nothing_is_scheduled():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    sel.register(a, R)
+    assert sel.select(0) == []
+    assert net.clock.now() == 0.0
+    assert sel.select(30) == []
+    assert net.clock.now() == 30.0
+    assert sel.select(0.1) == []
+    assert net.clock.now() == 30.1
+    events = net.trace.events
+    assert [(e.op, e.args) for e in events if e.sock in ("clock", "select")][-3:] == [
+        ("select", (30,)), ("clock", (30.0, 30.1)), ("select", (0.1,))]
+
+
+def test_select_jumps_to_the_next_event_before_the_timeout_and_keeps_going_until_ready():
+    net = FakeNetwork()
+    net.link("*", latency=1.0)
+    a, b = net.socketpair()
+    sel = net.selector()
+    key = sel.register(b, R)
+    a.send(b"x")  # arrives at 1.0
+    a.shutdown(1)  # the FIN at 1.0 too
+    b.send(b"y")  # arrives at a at 1.0: an event that makes nothing registered ready
+    assert sel.select(10) == [(key, R)]
+    assert net.clock.now() == 1.0
+    assert sel.select(None) == [(key, R)]  # level-triggered
+
+
+def test_a_timeout_before_the_next_event_stops_there():
+    net = FakeNetwork()
+    net.link("*", latency=5.0)
+    a, b = net.socketpair()
+    sel = net.selector()
+    sel.register(b, R)
+    a.send(b"x")
+    assert sel.select(2) == []
+    assert net.clock.now() == 2.0
+    assert sel.select() != []
+    assert net.clock.now() == 5.0
+
+
+def test_order_of_several_ready_keys_is_chosen_and_a_single_key_draws_nothing():
+    chooser = RecordingChooser(DefaultChooser())
+    net = FakeNetwork(chooser=chooser)
+    pairs = [net.socketpair((f"a{i}", f"b{i}")) for i in range(4)]
+    sel = net.selector()
+    keys = [sel.register(b, R) for a, b in pairs]
+    pairs[2][0].send(b"x")
+    assert sel.select(0) == [(keys[2], R)]
+    assert chooser.choices == []
+    for i in (3, 0):
+        pairs[i][0].send(b"x")
+    assert sel.select(0) == [(keys[2], R), (keys[3], R), (keys[0], R)]  # default: the order they became ready
+    assert chooser.choices == [("select-order", 3, 0), ("select-order", 2, 0)]
+
+
+def test_random_order_depends_on_the_seed_and_is_reproducible():
+    def orders(seed):
+        net = FakeNetwork(chooser=RandomChooser(seed))
+        pairs = [net.socketpair((f"a{i}", f"b{i}")) for i in range(5)]
+        sel = net.selector()
+        for a, b in pairs:
+            sel.register(b, R)
+            a.send(b"x")
+        return [tuple(k.fileobj.name for k, _ in sel.select(0)) for _ in range(5)]
+
+    assert orders(1) == orders(1)
+    assert len({orders(seed)[0] for seed in range(10)}) > 1
+
+
+def test_select_never_scans_the_registered_sockets():
+    class Counting(FakeNetwork):
+        asked = 0
+
+        def sock_readiness(self, sock):
+            Counting.asked += 1
+            return super().sock_readiness(sock)
+
+    net = Counting()
+    idle = [net.socketpair((f"i{i}", f"j{i}")) for i in range(200)]
+    a, b = net.socketpair()
+    sel = net.selector()
+    for x, y in idle:
+        sel.register(x, R)
+    key = sel.register(b, R)
+    asked = Counting.asked
+    for _ in range(50):
+        a.send(b"x")
+        assert sel.select(0) == [(key, R)]
+        b.recv(1)
+        assert sel.select(0) == []
+    assert Counting.asked == asked  # readiness came through callbacks, never by asking
+    assert len(sel._ready) == 0
+
+
+def test_closing_a_ready_socket_drops_it_and_closing_the_selector_stops_the_callbacks():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    sel.register(a, W)
+    assert len(sel.select(0)) == 1
+    a.close()
+    assert sel.select(0) == []
+    sel.register(b, R)
+    sel.close()
+    assert b._ep.watchers == []
+    assert repr(sel) == "<FakeSelector closed>"
+
+
+def test_registering_a_foreign_socket_is_refused():
+    net, other = FakeNetwork(), FakeNetwork()
+    sel = net.selector()
+    with pytest.raises(ValueError, match="another network"):
+        sel.register(other.socket(), R)
+    import socket
+    real = socket.socket()
+    try:
+        with pytest.raises(ValueError, match="fake sockets only"):
+            sel.register(real, R)
+        with pytest.raises(ValueError, match="fake sockets only"):
+            sel.register(real.fileno(), R)
+    finally:
+        real.close()
+
+
+def test_lookups_by_fd():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    key = sel.register(a, W, "d")
+    assert sel.get_map()[a.fileno()] is key
+    assert sel.modify(a.fileno(), R).events == R
+    assert sel.unregister(a.fileno()).fileobj is a
+    with pytest.raises(KeyError):
+        sel.unregister(a.fileno())
+    with pytest.raises(KeyError):
+        sel.get_map()["nope"]
+    assert "0 registered" in repr(sel)
+
+
+def test_modify_recomputes_readiness():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    key = sel.register(a, R)
+    assert sel.select(0) == []
+    key = sel.modify(a, W)
+    assert sel.select(0) == [(key, W)]
+    key = sel.modify(a, R)
+    assert sel.select(0) == []
