@@ -198,6 +198,9 @@ class FakeSocket:
             return 0
         if self._blocking:
             return self._send_blocking(data, "send")
+        trace = self._trace
+        if trace is None:
+            return self._backend.sock_send(self, data)  # type: ignore[no-any-return]
         return self._send_once(data)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
