@@ -1,6 +1,5 @@
-# fakes.transport: the simulated TCP's answers to socket calls - the sock_* half of the backend protocol.
-# Owns: Transport (FakeNetwork's base: recv/send/accept/connect/close/shutdown semantics, delivery).
-# Imports: stdlib, fakes.{errors,stream,config,clock}. The world around it (time, config, faults) is FakeNetwork's.
+# fakes.transport: the simulated TCP's answers to socket calls (the sock_* half of the backend protocol), delivery.
+# Owns: Transport, FakeNetwork's base class. Imports: stdlib, fakes.{errors,stream}; time/config/faults are FakeNetwork's.
 """How the simulated TCP answers socket calls.
 
 :class:`Transport` implements the ``sock_*`` methods of
