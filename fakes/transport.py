@@ -132,8 +132,12 @@ class Transport:
                     self._touch(inp.src)
             else:
                 inp.used -= k
-            if not rx:
-                self._touch(ep)
+            if not rx and not (ep.rx_eof or ep.err or ep.shut_rd):
+                m = ep.mask & ~READ  # drained: no longer readable (inlined _touch)
+                if m != ep.mask:
+                    ep.mask = m
+                    for watcher in ep.watchers:
+                        watcher(sock, m)
             return data
         if n == 0:
             return b""
@@ -191,9 +195,18 @@ class Transport:
             if k > room:
                 k = room
         ep.sent += k
-        if out.dst is not None:
+        dst = out.dst
+        if dst is not None:
             out.used += k
-            self._transmit(out, DATA, data if k == n else data[:k])
+            if out.immediate and not out.inflight and dst.state == CONNECTED and not dst.reset:
+                dst.rx += data if k == n else data[:k]  # delivered now (inlined _transmit/_arrive)
+                m = dst.mask
+                if not m & READ:
+                    m = dst.mask = m | READ
+                    for watcher in dst.watchers:
+                        watcher(dst.sock, m)
+            else:
+                self._transmit(out, DATA, data if k == n else data[:k])
             if out.used >= out.capacity:
                 self._touch(ep)
         if ep.limit is not None and ep.sent >= ep.limit:
