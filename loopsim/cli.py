@@ -53,7 +53,56 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--name", help="scenario name (default: the file name)")
     record.add_argument("target", nargs="+", metavar="DRIVER [KEY=VALUE ...]",
                         help="module:function, then its arguments as KEY=VALUE (VALUE in TOML syntax)")
+
+    explore = sub.add_parser(
+        "explore", help="search simulated worlds for failures of properties, shrink them, save as scenarios",
+        description="Search network configurations, faults and readiness orders (hypothesis) for a world where "
+                    "DRIVER breaks a property; shrink each failure and write it as a scenario that "
+                    "`loopsim replay` reproduces. Exit 1 if a failure was found.")
+    explore.add_argument("target", nargs="+", metavar="DRIVER [KEY=VALUE ...]",
+                         help="module:function(net, **args), then its arguments as KEY=VALUE (VALUE in TOML syntax)")
+    explore.add_argument("--property", action="append", dest="properties", metavar="PROP",
+                         help="terminates, no_task_died, delivered_intact, all_sockets_closed, "
+                              "finished_within(SECONDS) or module:function; repeat for several "
+                              "(default: the first four)")
+    explore.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
+                         help="stop after this much wall time (default 10)")
+    explore.add_argument("--examples", type=int, default=None, metavar="N",
+                         help="stop after N examples (deterministic for a given seed and shard)")
+    explore.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    explore.add_argument("--shard", default="1/1", metavar="K/N", help="run shard K of N (default 1/1)")
+    explore.add_argument("--out", default="found", metavar="DIR", help="write failures here (default: found)")
+    explore.add_argument("--db", default=None, metavar="DIR|redis://HOST:PORT|none",
+                         help="hypothesis example database (default: .hypothesis/loopsim)")
+    explore.add_argument("--max-faults", type=int, default=1, metavar="N", help="faults per world (default 1)")
+    explore.add_argument("--quiet", action="store_true", help="no progress line")
     return parser
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .explore import example_database, explore, parse_shard
+    from .outcome import parse_property
+    from .spec import import_spec
+
+    spec, *rest = args.target
+    try:
+        kwargs = _parse_kv(rest)
+        driver = import_spec(spec, "app")
+        props = [parse_property(p) for p in (args.properties or [])]
+        shard = parse_shard(args.shard)
+        db = example_database(args.db)
+        if args.budget <= 0 or (args.examples is not None and args.examples < 1):
+            raise InputError("--budget must be > 0 and --examples >= 1")
+        report = explore(driver, kwargs, properties=props, driver_spec=spec, budget=args.budget,
+                         max_examples=args.examples, seed=args.seed, shard=shard, database=db,
+                         out_dir=args.out, max_faults=args.max_faults,
+                         progress=None if args.quiet else sys.stderr)
+    except (InputError, ValueError) as exc:
+        print(f"loopsim explore: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report.summary())
+    return EXIT_FAILURE if report.findings else EXIT_OK
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -156,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    commands = {"demo": _cmd_demo, "replay": _cmd_replay, "gate": _cmd_gate, "record": _cmd_record}
+    commands = {"demo": _cmd_demo, "replay": _cmd_replay, "gate": _cmd_gate, "record": _cmd_record,
+                "explore": _cmd_explore}
     return commands[args.command](args)
 
 

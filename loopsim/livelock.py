@@ -1,10 +1,20 @@
-# loopsim.livelock: detect a livelock in virtual time (tasks resumed forever, the clock never moves).
-# Owns: Livelock, LivelockGuard. Imports: loopsim loop layer (errors, instruments, task).
-"""In virtual time a task that busy-waits (the seed's bare ``yield sock`` on a
-socket that is writable while it wants to read) never lets the clock advance:
-the run would spin forever. :class:`LivelockGuard` is an instrument that
-counts task resumes at one virtual instant and stops the run with
-:class:`Livelock`, naming the tasks resumed most and where they are.
+# loopsim.livelock: detect livelocks in virtual time (busy-waits; tasks resumed forever, the clock never moves).
+# Owns: Livelock, LivelockGuard, SpinWatch. Imports: loopsim loop layer (errors, instruments, task).
+"""In virtual time a task that busy-waits - the seed's bare ``yield sock`` on a
+socket that is writable while the code wants to read - never lets the clock
+advance: the run would spin forever. Two detectors stop it with
+:class:`Livelock`:
+
+* :class:`SpinWatch` sits in the network's trace hook and notices one socket
+  answering ``EAGAIN`` to ``recv`` ``spin_limit`` times in a row at one
+  virtual instant (a correct program waits for readability first, and a fake
+  socket reported readable always has data or EOF); the guard then stops the
+  run right after the step of the task that spun, naming task, socket and line.
+* :class:`LivelockGuard` also counts task resumes at one virtual instant and
+  stops after ``limit`` of them, whatever the cause.
+
+Both look only at what the fakes answered, so a simulation and its strict
+replay stop at the same step.
 """
 
 from __future__ import annotations
@@ -15,30 +25,84 @@ from .errors import AppError
 from .instruments import Instrument
 from .task import Task
 
-__all__ = ["Livelock", "LivelockGuard", "DEFAULT_LIMIT"]
+__all__ = ["Livelock", "LivelockGuard", "SpinWatch", "DEFAULT_LIMIT", "SPIN_LIMIT"]
 
 DEFAULT_LIMIT = 100_000
+SPIN_LIMIT = 10
 
 
 class Livelock(AppError):
     """Tasks kept running at one virtual instant without the clock ever advancing."""
 
 
-class LivelockGuard(Instrument):
-    """Raise :class:`Livelock` after ``limit`` task resumes at the same virtual instant."""
+class SpinWatch:
+    """A trace hook (``net.trace``) that passes events on to ``inner`` and watches for EAGAIN streaks."""
 
-    def __init__(self, clock: Any, limit: int = DEFAULT_LIMIT) -> None:
+    __slots__ = ("inner", "clock", "limit", "spinning", "_streaks")
+
+    def __init__(self, clock: Any, inner: Any = None, limit: int = SPIN_LIMIT) -> None:
+        self.inner = inner
         self.clock = clock
         self.limit = limit
-        self.instant = clock.now()
+        self.spinning: tuple[str, int, float] | None = None
+        self._streaks: dict[str, tuple[float, int]] = {}
+
+    def add(self, sock: str, op: str, args: tuple[Any, ...], result: Any) -> None:
+        if self.inner is not None:
+            self.inner.add(sock, op, args, result)
+        if op == "recv":
+            if result == "EAGAIN":
+                now = getattr(self.clock, "peek", self.clock.now)()
+                t, count = self._streaks.get(sock, (now, 0))
+                count = count + 1 if t == now else 1
+                self._streaks[sock] = (now, count)
+                if count >= self.limit and self.spinning is None:
+                    self.spinning = (sock, count, now)
+            elif sock in self._streaks:
+                del self._streaks[sock]
+
+    # The trace interface, for whoever reads net.trace.
+    @property
+    def events(self) -> list[Any]:
+        return self.inner.events if self.inner is not None else []
+
+    def tail(self, n: int = 20) -> list[Any]:
+        return self.inner.tail(n) if self.inner is not None else []
+
+    def to_text(self, last: int | None = None) -> str:
+        return self.inner.to_text(last) if self.inner is not None else ""
+
+    def __len__(self) -> int:
+        return len(self.inner) if self.inner is not None else 0
+
+
+class LivelockGuard(Instrument):
+    """Raise :class:`Livelock` on a busy-wait (see :class:`SpinWatch`) or after ``limit`` resumes at one instant."""
+
+    def __init__(self, clock: Any, limit: int = DEFAULT_LIMIT, watch: SpinWatch | None = None) -> None:
+        self.clock = clock
+        self.now = getattr(clock, "peek", clock.now)
+        self.limit = limit
+        self.watch = watch
+        self.instant = self.now()
         self.steps = 0
         self.per_task: dict[str, list[Any]] = {}
+
+    def after_task_step(self, task: Task) -> None:
+        watch = self.watch
+        if watch is not None and watch.spinning is not None:
+            sock, count, t = watch.spinning
+            raise Livelock(
+                f"livelock: task {task.name!r} at {task.where()} busy-waits: recv on {sock!r} answered EAGAIN "
+                f"{count} times in a row at virtual time {t:.6f}, and the clock cannot advance while it spins "
+                "(a task woken while its socket is not readable - e.g. a bare `yield sock` wakes on writable - "
+                "should wait with loopsim.wait_readable or loopsim.recv)")
 
     def before_task_step(self, task: Task) -> None:
         self.steps += 1
         if self.steps < self.limit // 2:
             return
-        now = self.clock.now()
+        now = self.now()
         if now != self.instant:
             self.instant, self.steps = now, 0
             self.per_task.clear()

@@ -11,16 +11,16 @@ replay of its script), runs it, and checks the scenario's expectations.
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import Deadlock, InputError, InternalError
-from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard
+from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
 from .loop import Loop
-from .outcome import Outcome, TaskRecorder, all_sockets_closed, result_has
+from .outcome import Outcome, TaskRecorder, all_sockets_closed, parse_property, result_has
 from .scenario import Scenario, ScenarioError
+from .spec import import_spec
 
 __all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "net_config"]
 
@@ -51,22 +51,14 @@ class ScenarioResult:
 
 
 def resolve_driver(spec: str) -> Callable[..., Any]:
-    """Import ``"module:function"``; raise :class:`InputError` saying what is missing."""
-    module_name, _, func_name = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"app {spec!r}: cannot import module {module_name!r}: {exc}") from None
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        raise InputError(f"app {spec!r}: module {module_name!r} has no function {func_name!r}")
-    return func
+    """Import a driver ``"module:function"``; raise :class:`InputError` saying what is missing."""
+    return import_spec(spec, "app")
 
 
 def _streams(trace: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
     received: dict[str, bytearray] = {}
     sent: dict[str, bytearray] = {}
-    for event in trace.events:
+    for event in (trace.events if trace is not None else ()):
         if event.op == "recv" and isinstance(event.result, bytes):
             received.setdefault(event.sock, bytearray()).extend(event.result)
         elif event.op == "send" and isinstance(event.result, int) and event.args:
@@ -89,7 +81,10 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     except TypeError as exc:
         raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: {exc}") from None
     recorder = TaskRecorder()
-    guards = () if livelock_limit is None else (LivelockGuard(net.clock, livelock_limit),)
+    guards: tuple[Any, ...] = ()
+    if livelock_limit is not None:  # virtual time: stop busy-waits instead of spinning forever
+        watch = net.trace = SpinWatch(net.clock, net.trace)
+        guards = (LivelockGuard(net.clock, livelock_limit, watch),)
     loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, *guards, *instruments))
     main = loop.spawn(gen, name="main")
     error: BaseException | None = None
@@ -110,10 +105,12 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     if divergence is not None and error is None:
         error = divergence
     result = main.result() if main.done() and main.exception() is None else None
-    received, sent = _streams(net.trace)
+    trace = net.trace.inner if isinstance(net.trace, SpinWatch) else net.trace
+    received, sent = _streams(trace)
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
-                   open_sockets=[s.name for s in net.open_sockets()], trace=net.trace, error=error)
+                   open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
+                   faults=tuple(getattr(getattr(net, "config", None), "faults", ())))
 
 
 def _abandon(loop: Loop) -> None:
@@ -196,6 +193,11 @@ def _judge(sc: Scenario, outcome: Outcome) -> list[str]:
         failures.append(f"max_time: took {outcome.virtual_time:.6f} virtual seconds, more than {e.max_time}")
     if e.min_time is not None and outcome.virtual_time < e.min_time:
         failures.append(f"min_time: took {outcome.virtual_time:.6f} virtual seconds, less than {e.min_time}")
+    if e.properties:
+        for spec in e.properties:
+            message = parse_property(spec)(outcome)
+            if message:
+                failures.append(f"property {spec}: {message}")
     if e.sockets_closed:
         message = all_sockets_closed(outcome)
         if message:

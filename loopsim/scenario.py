@@ -26,7 +26,7 @@ FORMAT = "loopsim-scenario/1"
 _TOP_KEYS = {"format", "name", "description", "known_bug", "app", "network", "script", "expect"}
 _APP_KEYS = {"driver", "args"}
 _NETWORK_KEYS = {"seed", "link", "endpoint", "fault"}
-_EXPECT_KEYS = {"received", "result", "tasks", "max_time", "min_time", "sockets_closed", "error"}
+_EXPECT_KEYS = {"received", "result", "tasks", "max_time", "min_time", "sockets_closed", "error", "properties"}
 
 
 class ScenarioError(InputError):
@@ -49,6 +49,7 @@ class Expect:
     min_time: float | None = None
     sockets_closed: bool = True
     error: str | None = None  # the error that must stop the run: "Deadlock", "Livelock"
+    properties: tuple[str, ...] = ()  # properties that must hold: "delivered_intact", "module:function"
 
 
 @dataclass(frozen=True)
@@ -250,8 +251,25 @@ def _parse_expect(c: _Checker, table: dict[str, Any]) -> Expect:
     if error is not None and error not in ("Deadlock", "Livelock"):
         raise c.error(("expect", "error"), f'must be "Deadlock" or "Livelock" (the error that stops the run), '
                                            f"not {error!r}")
+    props = table.get("properties", [])
+    if not isinstance(props, list) or not all(isinstance(p, str) for p in props):
+        raise c.error(("expect", "properties"), 'must be an array of property names, e.g. ["delivered_intact"]')
+    for i, spec in enumerate(props):
+        if ":" not in spec and not _known_property(spec):
+            raise c.error(("expect", "properties"), f"unknown property {spec!r} (item {i}); use terminates, "
+                          "no_task_died, delivered_intact, all_sockets_closed, finished_within(T) or module:function")
     return Expect(received=received, result=dict(result), tasks=dict(tasks), sockets_closed=closed,
-                  error=error, **times)
+                  error=error, properties=tuple(props), **times)
+
+
+def _known_property(spec: str) -> bool:
+    from .outcome import parse_property
+
+    try:
+        parse_property(spec)
+    except InputError:
+        return False
+    return True
 
 
 def dump_scenario(sc: Scenario) -> str:
@@ -279,6 +297,8 @@ def dump_scenario(sc: Scenario) -> str:
     out.append(f"sockets_closed = {toml_value(e.sockets_closed)}")
     if e.error:
         out.append(f"error = {toml_value(e.error)}")
+    if e.properties:
+        out.append(f"properties = {toml_value(list(e.properties))}")
     if e.result:
         out.append(f"result = {toml_value(e.result)}")
     if e.tasks:

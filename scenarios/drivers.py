@@ -18,8 +18,9 @@ import loopsim
 from .apps.echo import echo_server, upper_server
 from .apps.naive_proxy import naive_server
 from .apps.proxy import proxy_server
+from .apps.racy import racy_server
 
-__all__ = ["proxy_world", "echo_world", "make_payload", "SERVER2", "PROXY"]
+__all__ = ["proxy_world", "echo_world", "racy_world", "make_payload", "SERVER2", "PROXY"]
 
 SERVER2 = ("server2", 80)
 PROXY = ("proxy", 8080)
@@ -44,22 +45,22 @@ def _client(net: Any, index: int, body: bytes, writes: int, write_gap: float, ha
             yield from loopsim.connect(sock, PROXY)
         except OSError:
             return "refused"
-        if disconnect_after is not None:
-            yield from loopsim.sendall(sock, body[:disconnect_after])
-            return "disconnected"
-        step = max(1, -(-len(body) // max(1, writes)))
-        for start in range(0, len(body), step):
-            if start and write_gap:
-                yield from loopsim.sleep(write_gap)
-            yield from loopsim.sendall(sock, body[start:start + step])
-        if half_close:
-            sock.shutdown(1)  # SHUT_WR
-        work = _read_reply(sock, len(body), read_delay)
         try:
+            if disconnect_after is not None:
+                yield from loopsim.sendall(sock, body[:disconnect_after])
+                return "disconnected"
+            step = max(1, -(-len(body) // max(1, writes)))
+            for start in range(0, len(body), step):
+                if start and write_gap:
+                    yield from loopsim.sleep(write_gap)
+                yield from loopsim.sendall(sock, body[start:start + step])
+            if half_close:
+                sock.shutdown(1)  # SHUT_WR
+            work = _read_reply(sock, len(body), read_delay)
             reply = yield from (work if timeout is None else loopsim.timeout(timeout, work))
         except loopsim.Timeout:
             return "timeout"
-        except OSError:
+        except OSError:  # reset or broken pipe while sending or reading
             return "reset"
         if reply == body.upper():
             return "ok"
@@ -86,11 +87,15 @@ def proxy_world(net: Any, *, app: str = "proxy", clients: int = 1, payload: str 
                 size: int | None = None, writes: int = 1, write_gap: float = 0.0, half_close: bool = False,
                 disconnect_after: int | None = None, read_delay: float = 0.0, delay: float = 0.0,
                 session_timeout: float | None = None, client_timeout: float | None = None,
-                ) -> Generator[Any, Any, dict[str, int]]:
+                proxy_grace: float = 3600.0) -> Generator[Any, Any, dict[str, int]]:
     """server2 (upper-cases, ``delay`` s per chunk) <- a proxy (``app``: "proxy" or "naive") <- clients.
 
     Returns ``{"clients": n, "ok": ..., "timeout": ..., ...}``: how many clients
-    ended each way ("ok" = the reply was the request upper-cased, intact).
+    ended each way ("ok" = the reply was the request upper-cased, intact;
+    "closed" = EOF before the whole reply; "corrupt" = wrong bytes; "reset",
+    "refused", "timeout", "disconnected"), plus ``proxy_stuck`` if the proxy
+    still had sessions open ``proxy_grace`` virtual seconds after the last
+    client finished.
     """
     if app not in APPS:
         raise ValueError(f"app must be one of {APPS}, not {app!r}")
@@ -116,7 +121,14 @@ def proxy_world(net: Any, *, app: str = "proxy", clients: int = 1, payload: str 
         for task in tasks:
             how = yield from loopsim.join(task)
             counts[how] = counts.get(how, 0) + 1
-        yield from loopsim.join(proxy)
+        if counts.get("refused"):
+            proxy.cancel()  # it waits for a client that never reached it
+        else:
+            try:
+                yield from loopsim.timeout(proxy_grace, loopsim.join(proxy))
+            except loopsim.Timeout:
+                counts["proxy_stuck"] = 1  # sessions still open after every client finished
+                proxy.cancel()
         server2.cancel()
         return counts
     finally:
@@ -156,3 +168,31 @@ def _echo_client(net: Any, index: int, body: bytes, writes: int) -> Generator[An
         return int(reply == body)
     finally:
         sock.close()
+
+
+def racy_world(net: Any, *, clients: int = 2) -> Generator[Any, Any, dict[str, int]]:
+    """Clients connect in order and send at the same instant to the racy ticket server.
+
+    Returns ``{"clients": n, "ok": k}``: ``k`` clients got the ticket their
+    connection order promised. Wrong only in some readiness orders.
+    """
+    listener = net.listen(("tickets", 9000))
+    try:
+        server = yield from loopsim.spawn(racy_server(listener, clients), name="tickets")
+        socks = []
+        for i in range(1, clients + 1):
+            sock = net.socket(f"client#{i}")
+            socks.append(sock)
+            yield from loopsim.connect(sock, ("tickets", 9000))
+        yield from loopsim.sleep(0.001)  # let the server accept everyone; then all requests land at once
+        for i, sock in enumerate(socks, start=1):
+            sock.send(b"client %d" % i)
+        ok = 0
+        for i, sock in enumerate(socks, start=1):
+            reply = yield from loopsim.recv(sock, 100)
+            ok += reply == b"ticket %d" % i
+            sock.close()
+        yield from loopsim.join(server)
+        return {"clients": clients, "ok": ok}
+    finally:
+        listener.close()
