@@ -6,8 +6,13 @@
 * Collects scenario files (``*.toml`` whose head declares
   ``format = "loopsim-scenario/1"``) as test items.
 * Fixtures for your own tests: ``fake_net`` (a ``fakes.FakeNetwork(seed=0)``),
-  ``virtual_clock`` (its clock) and ``loop`` (a ``loopsim.Loop`` over them,
-  closed after the test).
+  ``virtual_clock`` (its clock), ``loop`` (a ``loopsim.Loop`` over them,
+  closed after the test) and ``loopsim_explore`` (the failure search of
+  ``loopsim explore``, writing what it finds under the test's tmp_path).
+
+Inside a hypothesis ``@given`` test, draw the network instead
+(``loopsim.strategies.networks()``): every choice it makes then comes from
+hypothesis, which shrinks it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 
-__all__ = ["pytest_collect_file", "fake_net", "virtual_clock", "loop"]
+__all__ = ["pytest_collect_file", "fake_net", "virtual_clock", "loop", "loopsim_explore"]
 
 _MARK = b'"loopsim-scenario/'
 
@@ -57,3 +62,15 @@ def loop(fake_net: Any) -> Iterator[Any]:
 
     with Loop(selector=fake_net.selector(), clock=fake_net.clock) as lp:
         yield lp
+
+
+@pytest.fixture
+def loopsim_explore(tmp_path: Any) -> Any:
+    """``loopsim.explore.explore`` with test-friendly defaults: 200 examples, no time budget, no
+    example database, scenarios written under ``tmp_path / "found"``. Returns the ExploreReport."""
+    import functools
+
+    from loopsim.explore import explore
+
+    return functools.partial(explore, budget=None, max_examples=200, database=None,
+                             out_dir=str(tmp_path / "found"))

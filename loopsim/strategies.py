@@ -37,7 +37,7 @@ import fakes
 from .outcome import Outcome
 
 __all__ = ["World", "DataChooser", "ListChooser", "links", "endpoints", "faults", "fault_plans", "net_configs",
-           "schedules", "worlds", "payloads", "http_requests", "seeds"]
+           "schedules", "worlds", "networks", "payloads", "http_requests", "seeds"]
 
 _MS = 1000.0
 
@@ -196,6 +196,18 @@ def worlds(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_
     return st.builds(World, net_configs(addrs, patterns, max_faults, max_rules), schedules())
 
 
+def networks(config: st.SearchStrategy[fakes.NetConfig] | None = None,
+             trace: bool = True) -> st.SearchStrategy[fakes.FakeNetwork]:
+    """A ``fakes.FakeNetwork`` whose every run-time choice is drawn from hypothesis.
+
+    ``config`` defaults to the plain network (no faults, no limits); pass
+    :func:`net_configs` to vary that too.
+    """
+    configs = st.just(fakes.NetConfig()) if config is None else config
+    return st.builds(lambda c, chooser: fakes.FakeNetwork(config=c, chooser=chooser, trace=trace),
+                     configs, schedules())
+
+
 def seeds() -> st.SearchStrategy[int]:
     """Seeds for ``FakeNetwork(seed=...)`` (shrink to 0)."""
     return st.integers(0, 2**32 - 1)
@@ -220,11 +232,3 @@ def _http_request(seed: int) -> bytes:
     head = (f"POST /{fake.uri_path()} HTTP/1.1\r\nHost: {fake.domain_name()}\r\n"
             f"User-Agent: {fake.user_agent()}\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
-
-
-def _hypothesis_setup_hook() -> None:
-    """Hypothesis entry point: ``st.from_type(fakes.NetConfig)`` and friends use these strategies."""
-    st.register_type_strategy(fakes.NetConfig, net_configs())
-    st.register_type_strategy(fakes.Link, links())
-    st.register_type_strategy(fakes.Endpoint, endpoints())
-    st.register_type_strategy(fakes.Fault, faults())
