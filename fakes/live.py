@@ -25,9 +25,10 @@ import selectors
 import socket as _socket
 import struct
 import time
-from typing import Any, Callable
+from typing import Any
 
 from .choices import DefaultChooser
+from .factory import SocketFactories
 from .socket import FakeSocket
 from .trace import Trace
 from .transport import addr_key
@@ -86,7 +87,7 @@ class _Ep:
         self.peer: tuple[str, int] | None = None
 
 
-class LiveNetwork:
+class LiveNetwork(SocketFactories):
     """Real loopback sockets behind recording FakeSocket front-ends (see the module doc)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -118,29 +119,6 @@ class LiveNetwork:
         sock = self._wrap(_socket.socket(family, type), name, False)
         if self.trace is not None:
             self.trace.add(name, "socket", (int(family), int(type)), None)
-        return sock
-
-    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
-        def new_socket() -> FakeSocket:
-            count = self._prefixes.get(prefix, 0) + 1
-            self._prefixes[prefix] = count
-            return self.socket(f"{prefix}#{count}")
-        return new_socket
-
-    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        """A real listener on 127.0.0.1 (free port) standing for the logical ``addr``."""
-        sock = self.socket(addr_key(addr) if name is None else name)
-        try:
-            sock.bind(addr)
-            sock.listen() if backlog is None else sock.listen(backlog)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
-        sock = self.socket(name)
-        sock.connect_ex(addr)
         return sock
 
     def selector(self) -> LiveSelector:

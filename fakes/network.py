@@ -28,14 +28,15 @@ import errno
 import heapq
 import socket as _socket
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from typing import Any
 
 from .choices import Chooser, RandomChooser
 from .clock import VirtualClock, to_ns
 from .config import Endpoint, Fault, Link, NetConfig, Size
+from .factory import SocketFactories
 from .errors import ConfigError, fake_oserror
 from .selector import FakeSelector
-from .socket import FakeSocket, _check_addr
+from .socket import FakeSocket
 from .stream import CONNECTED, CONNECTING, FRESH, LISTENING, Ep, Listen, Pipe, mask
 from .trace import Trace
 from .transport import Transport, addr_key
@@ -46,7 +47,7 @@ _FIRST_FD = 3
 _FIRST_PORT = 40000
 
 
-class FakeNetwork(Transport):
+class FakeNetwork(SocketFactories, Transport):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
@@ -105,33 +106,6 @@ class FakeNetwork(Transport):
         sock = self._make_socket(name, Ep(name), False, family, type)
         if self.trace is not None:
             self.trace.add(name, "socket", (int(family), int(type)), None)
-        return sock
-
-    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
-        """A ``new_socket()`` for apps: sockets named ``"prefix#1"``, ``"prefix#2"``, ..."""
-        def new_socket() -> FakeSocket:
-            count = self._prefixes.get(prefix, 0) + 1
-            self._prefixes[prefix] = count
-            return self.socket(f"{prefix}#{count}")
-        new_socket.__qualname__ = f"socket_factory({prefix!r})"
-        return new_socket
-
-    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        """A socket bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
-        addr = _check_addr(addr, "listen", _socket.AF_INET)
-        sock = self.socket(addr_key(addr) if name is None else name)
-        try:
-            sock.bind(addr)
-            sock.listen() if backlog is None else sock.listen(backlog)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
-        """``socket(name)`` plus ``connect_ex(addr)``: non-blocking, connect in progress."""
-        sock = self.socket(name)
-        sock.connect_ex(addr)
         return sock
 
     def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:

@@ -27,6 +27,7 @@ from typing import Any, Iterable
 from .choices import DefaultChooser
 from .clock import VirtualClock
 from .errors import fake_oserror
+from .factory import SocketFactories
 from .selector import FakeSelector
 from .socket import FakeSocket
 from .trace import Trace, TraceEvent, format_value
@@ -123,7 +124,7 @@ class ReplaySelector(FakeSelector):
         return result
 
 
-class ReplayNetwork:
+class ReplayNetwork(SocketFactories):
     """A backend that answers from ``script``; offers the same factory API as FakeNetwork."""
 
     def __init__(self, script: Iterable[TraceEvent], trace: bool = True) -> None:
@@ -135,7 +136,8 @@ class ReplayNetwork:
         self.divergence: Divergence | None = None
         self._sockets: list[FakeSocket] = []
         self._fd = 2
-        self._counters: dict[str, int] = {}
+        self._unnamed = 0
+        self._prefixes: dict[str, int] = {}
 
     # -- the script --------------------------------------------------------------------------
 
@@ -208,29 +210,12 @@ class ReplayNetwork:
     def socket(self, name: str | None = None, family: int = _socket.AF_INET,
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
         if name is None:
-            self._counters["socket"] = self._counters.get("socket", 0) + 1
-            name = f"socket-{self._counters['socket']}"
+            self._unnamed += 1
+            name = f"socket-{self._unnamed}"
         step = self._next(name, "socket", "created a socket")
         sock = self._new(name)
         if self.trace is not None:
             self.trace.add(name, "socket", step.args, None)
-        return sock
-
-    def socket_factory(self, prefix: str) -> Any:
-        def new_socket() -> FakeSocket:
-            self._counters[prefix] = self._counters.get(prefix, 0) + 1
-            return self.socket(f"{prefix}#{self._counters[prefix]}")
-        return new_socket
-
-    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        sock = self.socket(name or f"{addr[0]}:{addr[1]}")
-        sock.bind(addr)
-        sock.listen(128 if backlog is None else backlog)
-        return sock
-
-    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
-        sock = self.socket(name)
-        sock.connect_ex(addr)
         return sock
 
     def selector(self) -> ReplaySelector:

@@ -1,0 +1,57 @@
+# fakes.factory: the socket factories every network offers (simulated, replayed, live), written once.
+# Owns: SocketFactories (mixin). Imports: stdlib, fakes.{socket,transport}.
+"""``socket_factory``, ``listen`` and ``connect``, in terms of the network's own
+``socket(name)``. :class:`~fakes.FakeNetwork`, :class:`~fakes.ReplayNetwork`
+and :class:`~fakes.live.LiveNetwork` share them, so a driver names its sockets
+the same way whichever world it runs in (which strict replay relies on).
+"""
+
+from __future__ import annotations
+
+import socket as _socket
+from typing import Any, Callable
+
+from .socket import FakeSocket, _check_addr
+from .transport import addr_key
+
+__all__ = ["SocketFactories"]
+
+
+class SocketFactories:
+    """Mixin: needs ``socket(name=None) -> FakeSocket`` and a ``_prefixes: dict[str, int]`` attribute."""
+
+    _prefixes: dict[str, int]
+
+    def socket(self, name: str | None = None, family: int = _socket.AF_INET,
+               type: int = _socket.SOCK_STREAM) -> FakeSocket:  # pragma: no cover - provided by the network
+        raise NotImplementedError
+
+    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
+        """A ``new_socket()`` for apps: sockets named ``"prefix#1"``, ``"prefix#2"``, ..."""
+        def new_socket() -> FakeSocket:
+            count = self._prefixes.get(prefix, 0) + 1
+            self._prefixes[prefix] = count
+            return self.socket(f"{prefix}#{count}")
+        new_socket.__qualname__ = f"socket_factory({prefix!r})"
+        return new_socket
+
+    def listen(self, addr: tuple[str, int], name: str | None = None, backlog: int | None = None) -> FakeSocket:
+        """A socket bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
+        addr = _check_addr(addr, "listen", _socket.AF_INET)
+        sock = self.socket(addr_key(addr) if name is None else name)
+        try:
+            sock.bind(addr)
+            sock.listen() if backlog is None else sock.listen(backlog)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def connect(self, addr: tuple[str, int], name: str | None = None) -> FakeSocket:
+        """``socket(name)`` plus ``connect_ex(addr)``: non-blocking, connect in progress."""
+        sock = self.socket(name)
+        sock.connect_ex(addr)
+        return sock
+
+    def _describe_factories(self) -> Any:  # pragma: no cover - debugging aid
+        return dict(self._prefixes)
