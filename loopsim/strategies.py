@@ -37,7 +37,7 @@ import fakes
 from .outcome import Outcome
 
 __all__ = ["World", "DataChooser", "ListChooser", "links", "endpoints", "faults", "fault_plans", "net_configs",
-           "schedules", "worlds", "networks", "payloads", "http_requests", "seeds"]
+           "schedules", "world_configs", "worlds", "networks", "payloads", "http_requests", "seeds"]
 
 _MS = 1000.0
 
@@ -190,10 +190,66 @@ def schedules() -> st.SearchStrategy[DataChooser]:
     return _schedule()
 
 
+# The knobs worlds() turns, mildest first (hypothesis shrinks a knob's index towards 0).
+_KNOBS = ("latency", "max_send", "max_recv", "max_send_range", "max_recv_range", "rcvbuf", "sndbuf",
+          "bandwidth", "accept_delay", "reset_after_bytes", "reset_at", "half_close_after_bytes",
+          "half_close_at", "refuse", "black_hole")
+_ADDR_KNOBS = {"latency", "bandwidth", "accept_delay", "refuse", "black_hole"}
+
+
+def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patterns: Sequence[str],
+                  max_faults: int) -> fakes.NetConfig:
+    """Decode knob turns ``(knob, target, magnitude)`` into a NetConfig (magnitude 0 = the mildest)."""
+    link_fields: dict[str, dict[str, Any]] = {}
+    endpoints_: list[fakes.Endpoint] = []
+    faults_: list[fakes.Fault] = []
+    for knob_i, target_i, mag in turns:
+        knob = _KNOBS[knob_i]
+        if knob in _ADDR_KNOBS:
+            target = addrs[target_i % len(addrs)]
+        else:
+            target = patterns[target_i % len(patterns)]
+        size = 1 + mag % 64
+        if knob in ("latency", "accept_delay"):
+            link_fields.setdefault(target, {})[knob] = (mag % 2001) / _MS
+        elif knob == "bandwidth":
+            link_fields.setdefault(target, {})["bandwidth"] = float(1000 + 1000 * (mag % 10_000))
+        elif knob in ("max_send", "max_recv"):
+            endpoints_.append(fakes.Endpoint(pattern=target, **{knob: size}))
+        elif knob in ("max_send_range", "max_recv_range"):
+            endpoints_.append(fakes.Endpoint(pattern=target, **{knob[:-6]: (1, size)}))
+        elif knob in ("rcvbuf", "sndbuf"):
+            endpoints_.append(fakes.Endpoint(pattern=target, **{knob: 1 + mag}))
+        elif len(faults_) < max_faults:
+            kind, _, when = knob.partition("_a")
+            if kind in ("refuse", "black_hole"):
+                faults_.append(fakes.Fault(kind=kind, target=target))
+            elif when == "fter_bytes":
+                faults_.append(fakes.Fault(kind=kind, target=target, after_bytes=mag % 8193))
+            else:
+                faults_.append(fakes.Fault(kind=kind, target=target, at=(mag % 5001) / _MS))
+    links_ = tuple(fakes.Link(addr=addr, **fields) for addr, fields in link_fields.items())
+    return fakes.NetConfig(links=links_, endpoints=tuple(endpoints_), faults=tuple(faults_))
+
+
+def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
+                  max_turns: int = 3) -> st.SearchStrategy[fakes.NetConfig]:
+    """A NetConfig as up to ``max_turns`` knob turns: a latency here, a send limit there, one fault.
+
+    The compact form :func:`worlds` uses: few draws per example (fast to
+    explore) and each turn shrinks away, or to its mildest knob and the
+    smallest magnitude. :func:`net_configs` draws every field instead.
+    """
+    width = max(len(addrs), len(patterns))
+    turn = st.tuples(st.integers(0, len(_KNOBS) - 1), st.integers(0, width - 1), st.integers(0, 65535))
+    return st.lists(turn, max_size=max_turns).map(
+        lambda turns: _world_config(turns, list(addrs), list(patterns), max_faults))
+
+
 def worlds(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
-           max_rules: int = 2) -> st.SearchStrategy[World]:
-    """A :class:`World`: a network config and a hypothesis-driven schedule."""
-    return st.builds(World, net_configs(addrs, patterns, max_faults, max_rules), schedules())
+           max_turns: int = 3) -> st.SearchStrategy[World]:
+    """A :class:`World`: a network config (:func:`world_configs`) and a hypothesis-driven schedule."""
+    return st.builds(World, world_configs(addrs, patterns, max_faults, max_turns), schedules())
 
 
 def networks(config: st.SearchStrategy[fakes.NetConfig] | None = None,

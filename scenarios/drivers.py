@@ -189,8 +189,9 @@ def racy_world(net: Any, *, clients: int = 2) -> Generator[Any, Any, dict[str, i
             sock.send(b"client %d" % i)
         ok = 0
         for i, sock in enumerate(socks, start=1):
-            reply = yield from loopsim.recv(sock, 100)
-            ok += reply == b"ticket %d" % i
+            want = b"ticket %d" % i
+            reply = yield from _read_reply(sock, len(want), 0.0)
+            ok += reply == want
             sock.close()
         yield from loopsim.join(server)
         return {"clients": clients, "ok": ok}

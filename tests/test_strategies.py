@@ -176,3 +176,31 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
     machine_b = example_database(redis_server)  # another process would connect the same way
     again = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=12345, database=machine_b)
     assert again.findings and again.first_failure_runs == 1
+
+
+def test_each_knob_decodes_to_its_setting():
+    from loopsim.strategies import _KNOBS, _world_config
+
+    def one(knob, mag, target=0):
+        return _world_config([(_KNOBS.index(knob), target, mag)], ["server2:80"], ["proxy#*"], max_faults=1)
+
+    assert one("latency", 250).links == (fakes.Link(addr="server2:80", latency=0.25),)
+    assert one("latency", 0).links == (fakes.Link(addr="server2:80", latency=0.0),)  # the mildest turn
+    assert one("max_send", 6).endpoints == (fakes.Endpoint(pattern="proxy#*", max_send=7),)
+    assert one("max_recv_range", 3).endpoints == (fakes.Endpoint(pattern="proxy#*", max_recv=(1, 4)),)
+    assert one("rcvbuf", 99).endpoints == (fakes.Endpoint(pattern="proxy#*", rcvbuf=100),)
+    assert one("bandwidth", 1).links[0].bandwidth == 2000.0
+    assert one("reset_after_bytes", 10).faults == (fakes.Fault("reset", "proxy#*", after_bytes=10),)
+    assert one("half_close_at", 1500).faults == (fakes.Fault("half_close", "proxy#*", at=1.5),)
+    assert one("black_hole", 5).faults == (fakes.Fault("black_hole", "server2:80"),)
+    two_faults = _world_config([(_KNOBS.index("refuse"), 0, 0)] * 2, ["a:1"], ["*"], max_faults=1)
+    assert len(two_faults.faults) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(config=ls.world_configs(addrs=["server2:80", "proxy:8080"], patterns=["proxy#*", "client#*"],
+                               max_faults=2, max_turns=5))
+def test_world_configs_are_valid(config):
+    assert isinstance(config, fakes.NetConfig) and len(config.faults) <= 2
+    assert len({link.addr for link in config.links}) == len(config.links)
+    fakes.FakeNetwork(config=config)
