@@ -17,11 +17,12 @@ hypothesis, which shrinks it.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import pytest
 
-__all__ = ["pytest_collect_file", "fake_net", "virtual_clock", "loop", "loopsim_explore"]
+__all__ = ["pytest_collect_file", "fake_net", "virtual_clock", "loop", "loopsim_explore", "xdist_shard"]
 
 _MARK = b'"loopsim-scenario/'
 
@@ -67,10 +68,22 @@ def loop(fake_net: Any) -> Iterator[Any]:
 @pytest.fixture
 def loopsim_explore(tmp_path: Any) -> Any:
     """``loopsim.explore.explore`` with test-friendly defaults: 200 examples, no time budget, no
-    example database, scenarios written under ``tmp_path / "found"``. Returns the ExploreReport."""
+    example database, scenarios written under ``tmp_path / "found"``. Returns the ExploreReport.
+
+    Under pytest-xdist, worker K of N searches shard K/N (``PYTEST_XDIST_WORKER``), so the
+    workers split one search instead of repeating it.
+    """
     import functools
 
     from loopsim.explore import explore
 
     return functools.partial(explore, budget=None, max_examples=200, database=None,
-                             out_dir=str(tmp_path / "found"))
+                             out_dir=str(tmp_path / "found"), shard=xdist_shard(os.environ))
+
+
+def xdist_shard(environ: Any) -> tuple[int, int]:
+    """``(K, N)`` for pytest-xdist worker ``gw{K-1}`` of N; ``(1, 1)`` outside xdist."""
+    worker, count = environ.get("PYTEST_XDIST_WORKER", ""), environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and worker[2:].isdigit() and count.isdigit() and int(worker[2:]) < int(count):
+        return int(worker[2:]) + 1, int(count)
+    return 1, 1

@@ -73,3 +73,10 @@ def test_fake_net_is_fresh_and_deterministic(fake_net, loop):
 ''')
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
+
+
+def test_explore_fixture_shards_by_xdist_worker():
+    shard = _loopsim_pytestplugin.xdist_shard
+    assert shard({}) == (1, 1)
+    assert shard({"PYTEST_XDIST_WORKER": "gw2", "PYTEST_XDIST_WORKER_COUNT": "4"}) == (3, 4)
+    assert shard({"PYTEST_XDIST_WORKER": "gw9", "PYTEST_XDIST_WORKER_COUNT": "4"}) == (1, 1)
