@@ -45,6 +45,10 @@ __all__ = ["FakeNetwork"]
 
 _FIRST_FD = 3
 _FIRST_PORT = 40000
+_DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
+_SOCK_STREAM = _socket.SOCK_STREAM
+_AF_INET = _socket.AF_INET
+_AF_INET6 = _socket.AF_INET6
 
 
 class FakeNetwork(SocketFactories, Transport):
@@ -58,7 +62,7 @@ class FakeNetwork(SocketFactories, Transport):
     def __init__(self, seed: int = 0, config: NetConfig | None = None, chooser: Chooser | None = None,
                  trace: bool = True) -> None:
         if config is None:
-            config = NetConfig()
+            config = _DEFAULT_CONFIG
         elif not isinstance(config, NetConfig):
             raise ConfigError("config", config, "must be a NetConfig")
         self.seed = seed
@@ -96,16 +100,17 @@ class FakeNetwork(SocketFactories, Transport):
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
         """A new unconnected socket, NON-blocking (a fake cannot block); default names
         ``"socket-1"``, ``"socket-2"``, ..."""
-        if type != _socket.SOCK_STREAM:
+        if type != _SOCK_STREAM:
             raise ValueError(f"the fake network simulates SOCK_STREAM sockets only, not type={type!r}")
-        if family not in (_socket.AF_INET, _socket.AF_INET6):
+        if family != _AF_INET and family != _AF_INET6:
             raise ValueError(f"the fake network simulates AF_INET/AF_INET6 sockets only, not family={family!r}")
         if name is None:
             self._unnamed += 1
             name = f"socket-{self._unnamed}"
         sock = self._make_socket(name, Ep(name), False, family, type)
-        if self.trace is not None:
-            self.trace.add(name, "socket", (int(family), int(type)), None)
+        trace = self.trace
+        if trace is not None:
+            trace.add(name, "socket", (int(family), int(type)), None)
         return sock
 
     def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
@@ -174,8 +179,10 @@ class FakeNetwork(SocketFactories, Transport):
 
     def _configure(self, ep: Ep) -> None:
         """Apply the endpoint rules and after_bytes faults matching ``ep``'s name."""
-        name = ep.name
         config = self.config
+        if not config.endpoints and not config.faults:
+            return  # nothing configured: the defaults Ep() starts with stand
+        name = ep.name
         for rule in config.endpoints:
             if fnmatchcase(name, rule.pattern):
                 if rule.sndbuf is not None:
@@ -201,7 +208,9 @@ class FakeNetwork(SocketFactories, Transport):
 
     def _start_connect(self, ep: Ep) -> None:
         link = ep.link = self.config.link_for(ep.peer_key)
-        latency = to_ns(link.latency)
+        latency = link.latency
+        if latency:
+            latency = to_ns(latency)
         if latency:
             self._schedule(self.clock.now_ns() + latency, self._syn_arrive, ep)
         else:
@@ -212,16 +221,19 @@ class FakeNetwork(SocketFactories, Transport):
         if ep.state != CONNECTING:
             return
         key = ep.peer_key
-        now = self.clock.now_ns()
-        for fault in self.config.faults:
-            if fault.kind in ("refuse", "black_hole") and (fault.at is None or to_ns(fault.at) <= now) \
-                    and fnmatchcase(key, fault.target):
-                if fault.kind == "refuse":
-                    self._fail(ep, errno.ECONNREFUSED)
-                else:
-                    self._void(ep)
-                return
-        lst = self._find_listener(ep.peer)  # type: ignore[arg-type]
+        faults = self.config.faults
+        if faults:
+            now = self.clock.now_ns()
+            for fault in faults:
+                if fault.kind in ("refuse", "black_hole") and (fault.at is None or to_ns(fault.at) <= now) \
+                        and fnmatchcase(key, fault.target):
+                    if fault.kind == "refuse":
+                        self._fail(ep, errno.ECONNREFUSED)
+                    else:
+                        self._void(ep)
+                    return
+        # peer_key is addr_key(peer): the exact address first, as _find_listener does
+        lst = self._listeners.get(key) or self._find_listener(ep.peer)  # type: ignore[arg-type]
         if lst is None:
             self._fail(ep, errno.ECONNREFUSED)
             return
@@ -240,15 +252,17 @@ class FakeNetwork(SocketFactories, Transport):
         """Connect ``client`` to listener ``lst``: a server-side endpoint joins the accept queue."""
         server = Ep(f"{lst.name}<-{client.name}")
         server.local = client.peer
-        server.peer = client.local
-        server.peer_key = addr_key(client.local)
+        local = server.peer = client.local
+        server.peer_key = f"{local[0]}:{local[1]}"  # type: ignore[index]  # addr_key(client.local)
         server.acked = True
         link: Link = client.link  # type: ignore[assignment]
         self._join(client, server, link)
         self._touch(client)
         server.mask = mask(server)
         listen: Listen = lst.listen  # type: ignore[assignment]
-        delay = to_ns(link.accept_delay)
+        delay = link.accept_delay
+        if delay:
+            delay = to_ns(delay)
         if delay:
             listen.pending.append(server)
             self._schedule(self.clock.now_ns() + delay, self._accept_ready, (lst, server))
@@ -258,17 +272,23 @@ class FakeNetwork(SocketFactories, Transport):
 
     def _join(self, a: Ep, b: Ep, link: Link) -> None:
         """Join two endpoints with a pipe each way and mark both connected."""
-        self._configure(a)
-        self._configure(b)
-        latency = to_ns(link.latency)
-        a.out = b.inp = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, link.bandwidth)
-        b.out = a.inp = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, link.bandwidth)
+        config = self.config
+        if config.endpoints or config.faults:
+            self._configure(a)
+            self._configure(b)
+        latency = to_ns(link.latency) if link.latency else 0
+        bandwidth = link.bandwidth
+        a.out = b.inp = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, bandwidth)
+        b.out = a.inp = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, bandwidth)
         a.state = b.state = CONNECTED
         a.link = b.link = link
-        for ep in (a, b):
-            self._serial += 1
-            ep.serial = self._serial
-            self._eps[ep.serial] = ep
+        serial = self._serial
+        eps = self._eps
+        a.serial = serial + 1
+        eps[serial + 1] = a
+        b.serial = serial = serial + 2
+        eps[serial] = b
+        self._serial = serial
 
     def _void(self, client: Ep) -> None:
         """A black-hole connection: connected to nothing that ever answers."""

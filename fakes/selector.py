@@ -41,6 +41,7 @@ EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
 _ALL = EVENT_READ | EVENT_WRITE
 SelectorKey = selectors.SelectorKey
+_new_key = tuple.__new__  # SelectorKey(...) minus the namedtuple's Python-level __new__: same object
 _WANTS = {EVENT_READ: "readable", EVENT_WRITE: "writable", _ALL: "readable or writable"}
 
 
@@ -80,6 +81,7 @@ class FakeSelector(selectors.BaseSelector):
         self._ready: dict[FakeSocket, int] = {}
         self._map = _KeyMap(self._keys, self._fds)
         self._callback = self._on_readiness
+        self._deliver_due = backend.deliver_due
         self._closed = False
 
     # -- the backend's callback ------------------------------------------------------------
@@ -106,6 +108,25 @@ class FakeSelector(selectors.BaseSelector):
         raise KeyError(f"{fileobj!r} is not registered")
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        # The usual case (a live fake socket of this network, int events) skips the checks' calls.
+        if not (fileobj.__class__ is FakeSocket and events.__class__ is int and 0 < events <= _ALL
+                and not self._closed and fileobj._backend is self._backend and fileobj._fd >= 0):
+            self._check_register(fileobj, events)
+        keys = self._keys
+        if fileobj in keys:
+            raise KeyError(f"{fileobj!r} is already registered")
+        fd = fileobj.fileno()
+        key = keys[fileobj] = _new_key(SelectorKey, (fileobj, fd, events, data))
+        self._fds[fd] = fileobj
+        backend = self._backend
+        backend.watch(fileobj, self._callback)
+        mask = backend.sock_readiness(fileobj) & events
+        if mask:
+            self._ready[fileobj] = mask
+        return key
+
+    def _check_register(self, fileobj: Any, events: int) -> None:
+        """The errors ``register`` raises, as the standard library's selectors raise them."""
         if self._closed:
             raise ValueError("I/O operation on closed selector")
         if not isinstance(events, int) or not events or events & ~_ALL:
@@ -119,20 +140,9 @@ class FakeSelector(selectors.BaseSelector):
         fd = fileobj.fileno()
         if fd < 0:
             raise ValueError(f"Invalid file descriptor: {fd}")
-        if fileobj in self._keys:
-            raise KeyError(f"{fileobj!r} is already registered")
-        key = SelectorKey(fileobj, fd, events, data)
-        self._keys[fileobj] = key
-        self._fds[fd] = fileobj
-        backend = self._backend
-        backend.watch(fileobj, self._callback)
-        mask = backend.sock_readiness(fileobj) & events
-        if mask:
-            self._ready[fileobj] = mask
-        return key
 
     def unregister(self, fileobj: Any) -> selectors.SelectorKey:
-        sock = self._lookup(fileobj)
+        sock = fileobj if fileobj.__class__ is FakeSocket else self._lookup(fileobj)
         key = self._keys.pop(sock, None)
         if key is None:
             raise KeyError(f"{fileobj!r} is not registered")
@@ -149,7 +159,7 @@ class FakeSelector(selectors.BaseSelector):
         if not isinstance(events, int) or not events or events & ~_ALL:
             raise ValueError(f"Invalid events: {events!r}")
         if events != key.events:
-            key = SelectorKey(sock, key.fd, events, data)
+            key = _new_key(SelectorKey, (sock, key.fd, events, data))
             self._keys[sock] = key
             if sock.fileno() >= 0:
                 mask = self._backend.sock_readiness(sock) & events
@@ -182,8 +192,8 @@ class FakeSelector(selectors.BaseSelector):
         """The ready keys as ``[(key, events)]``, jumping virtual time while none is ready."""
         if self._closed:
             raise ValueError("I/O operation on closed selector")
+        self._deliver_due()
         backend = self._backend
-        backend.deliver_due()
         ready = self._ready
         if not ready:
             if timeout is None:
@@ -198,11 +208,11 @@ class FakeSelector(selectors.BaseSelector):
                     break
         keys = self._keys
         n = len(ready)
-        if n == 0:
-            result: list[tuple[selectors.SelectorKey, int]] = []
-        elif n == 1:
+        if n == 1:
             for sock, mask in ready.items():
                 result = [(keys[sock], mask)]
+        elif n == 0:
+            result = []
         else:
             items = list(ready.items())
             choose = backend.chooser.index

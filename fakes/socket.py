@@ -53,6 +53,11 @@ def _enum(kind: Any, value: int) -> Any:
         return value
 
 
+# family/type -> the enum member (what _enum gives), looked up once per value instead of per socket
+_FAMILIES: dict[Any, Any] = {int(v): v for v in _socket.AddressFamily}
+_KINDS: dict[Any, Any] = {int(v): v for v in _socket.SocketKind}
+
+
 def _check_addr(addr: Any, func: str, family: int) -> tuple[str, int]:
     if type(addr) is not tuple:
         raise TypeError(f"{func}(): AF_INET address must be tuple, not {type(addr).__name__}")
@@ -94,8 +99,12 @@ class FakeSocket:
     def __init__(self, backend: Backend, name: str, fd: int, family: int = _socket.AF_INET,
                  type: int = _socket.SOCK_STREAM, proto: int = 0, blocking: bool = False) -> None:
         self.name = name
-        self.family = _enum(_socket.AddressFamily, family)
-        self.type = _enum(_socket.SocketKind, type)
+        try:
+            fam, kind = _FAMILIES.get(family), _KINDS.get(type)
+        except TypeError:  # unhashable: let _enum say what it is
+            fam = kind = None
+        self.family = fam if fam is not None else _enum(_socket.AddressFamily, family)
+        self.type = kind if kind is not None else _enum(_socket.SocketKind, type)
         self.proto = proto
         self._backend = backend
         self._trace = backend.trace
@@ -371,7 +380,9 @@ class FakeSocket:
             return
         self._backend.sock_close(self, self._abort)
         self._fd = -1
-        self._record("close", (), None)
+        trace = self._trace
+        if trace is not None:
+            trace.add(self.name, "close", (), None)
 
     def detach(self) -> int:
         raise OSError(errno.EOPNOTSUPP, "a FakeSocket cannot be detached")

@@ -384,7 +384,7 @@ class Transport:
 
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
         ep: Ep = sock._ep
-        self._open.pop(sock.fileno(), None)
+        self._open.pop(sock._fd, None)
         state = ep.state
         if state == LISTENING:
             self._close_listener(ep)
@@ -400,8 +400,12 @@ class Transport:
             del self._bound[ep.bound_key]
         ep.state = CLOSED
         ep.rx.clear()
-        self._touch(ep)
-        ep.watchers.clear()
+        watchers = ep.watchers
+        if ep.mask:  # a closed socket is neither readable nor writable (inlined _touch)
+            ep.mask = 0
+            for watcher in watchers:
+                watcher(sock, 0)
+        watchers.clear()
 
     def _close_listener(self, lst: Ep) -> None:
         listen = lst.listen

@@ -1,0 +1,106 @@
+"""The fakes' fast paths give exactly what their plain versions give.
+
+RandomChooser answers from a cached Mersenne Twister word stream for seeds it has
+seen before; the selector registers live fake sockets without its checks' calls;
+FakeSocket looks family/type enums up in a table. None of it may change an answer.
+"""
+
+from __future__ import annotations
+
+import random
+import selectors
+import socket
+
+import pytest
+
+from fakes import FakeNetwork, RandomChooser, choices
+from fakes.socket import FakeSocket
+
+
+def _draws(chooser: RandomChooser, rng: random.Random, plan: random.Random, steps: int) -> None:
+    for step in range(steps):
+        kind = plan.random()
+        if kind < 0.45:
+            n = plan.choice([1, 2, 3, 5, 17, 1000, 2**31, 2**32 - 1, 2**32, 2**33 + 5, 2**60])
+            got, expected = chooser.index("select-order", n), (rng.randrange(n) if n > 1 else 0)
+        elif kind < 0.9:
+            lo = plan.randint(-5, 100)
+            hi = lo + plan.choice([0, 1, 2, 10, 65535, 2**35])
+            got, expected = chooser.integer("recv-size", lo, hi), (rng.randint(lo, hi) if hi > lo else lo)
+        elif kind < 0.95:
+            got, expected = chooser.index("odd", True + 1), rng.randrange(2)  # a bool-made int is still an int
+        else:
+            got, expected = chooser._rng.getstate(), rng.getstate()
+        assert got == expected, (chooser.seed, step)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, -3, 2**40, "abc", b"xy", True])
+def test_random_chooser_draws_what_random_does_cached_or_not(seed: object) -> None:
+    plan = random.Random(repr(seed))
+    for _ in range(4):  # the first chooser of a seed is uncached, later ones use the cached stream
+        _draws(RandomChooser(seed), random.Random(seed), plan, plan.randint(0, 150))  # type: ignore[arg-type]
+
+
+def test_random_chooser_past_the_cached_words_goes_on_with_the_real_generator() -> None:
+    for _ in range(2):
+        RandomChooser("long run")
+    chooser, rng = RandomChooser("long run"), random.Random("long run")
+    assert chooser._words is not None
+    for _ in range(3 * choices._STREAM_WORDS):
+        assert chooser.index("x", 3) == rng.randrange(3)  # rejections use up words too
+    assert chooser._random is not None and chooser._words is None
+
+
+def test_random_chooser_non_int_sizes_go_to_random(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Big(int):
+        pass
+
+    chooser, rng = RandomChooser(5), random.Random(5)
+    assert chooser.index("x", Big(10)) == rng.randrange(Big(10))
+    assert chooser.integer("y", Big(2), Big(9)) == rng.randint(Big(2), Big(9))
+
+
+def test_the_stream_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(choices, "_CACHE_MAX", 2)
+    monkeypatch.setattr(choices, "_streams", {})
+    monkeypatch.setattr(choices, "_seen", set())
+    for seed in range(20):
+        for _ in range(2):
+            chooser, rng = RandomChooser(seed), random.Random(seed)
+            assert chooser.index("x", 1000) == rng.randrange(1000)
+    assert len(choices._streams) <= 2 and len(choices._seen) <= 8
+    assert RandomChooser(1.5)._words is None  # only int, str and bytes seeds are cached
+
+
+def test_unknown_family_and_type_values_stay_ints() -> None:
+    net = FakeNetwork()
+    sock = FakeSocket(net, "odd", 99, family=12345, type=54321)
+    assert sock.family == 12345 and type(sock.family) is int
+    assert sock.type == 54321 and type(sock.type) is int
+    sock = FakeSocket(net, "plain", 98)
+    assert sock.family is socket.AF_INET and sock.type is socket.SOCK_STREAM
+
+
+def test_register_outside_the_fast_path_checks_then_registers() -> None:
+    class MySocket(FakeSocket):
+        __slots__ = ()
+
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sub = MySocket(net, "sub", 77)
+    sub._ep = a._ep  # a subclass of FakeSocket takes the checked path
+    sel = net.selector()
+    key = sel.register(b, True)  # bool events take the checked path too
+    assert key.events is True and key.fd == b.fileno()
+    assert sel.select(0) == []  # True is EVENT_READ, and nothing was sent yet
+    a.send(b"x")
+    assert sel.select(0) == [(key, selectors.EVENT_READ)]
+    other = FakeNetwork().socket()
+    with pytest.raises(ValueError, match="another network"):
+        sel.register(other, selectors.EVENT_READ)
+    with pytest.raises(KeyError):
+        sel.register(b, selectors.EVENT_READ)
+    assert sel.register(sub, selectors.EVENT_WRITE).fileobj is sub
+    sel.close()
+    with pytest.raises(ValueError, match="closed selector"):
+        sel.register(a, selectors.EVENT_READ)
