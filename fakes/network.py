@@ -322,7 +322,7 @@ class FakeNetwork(SocketFactories, Transport):
             ep.local = ("0.0.0.0", self._next_port())
             ep.bound_key = addr_key(ep.local)
             self._bound[ep.bound_key] = ep
-        key = addr_key(ep.local)
+        key = ep.bound_key if ep.bound_key is not None else addr_key(ep.local)  # bound: the same string
         ep.listen = Listen(key, self._backlog(key, backlog))
         ep.state = LISTENING
         self._listeners[key] = ep

@@ -292,7 +292,8 @@ class FakeSocket:
 
     def _connect_ex(self, addr: tuple[str, int]) -> int:
         err = self._backend.sock_connect_ex(self, addr)
-        self._record("connect_ex", (addr,), err)
+        if self._trace is not None:
+            self._record("connect_ex", (addr,), err)
         return err
 
     def connect(self, address: tuple[str, int]) -> None:
@@ -309,7 +310,8 @@ class FakeSocket:
         if level == _SOL_SOCKET:
             if optname == _SO_ERROR:
                 err = self._backend.sock_so_error(self)
-                self._record("so_error", (), err)
+                if self._trace is not None:
+                    self._record("so_error", (), err)
                 return err
             if optname == _socket.SO_TYPE:
                 return int(self.type)
@@ -371,7 +373,8 @@ class FakeSocket:
         except OSError as exc:
             self._record("shutdown", (how,), errno_name(exc.errno))
             raise
-        self._record("shutdown", (how,), None)
+        if self._trace is not None:
+            self._record("shutdown", (how,), None)
 
     def close(self) -> None:
         """Close the socket (again: nothing happens). Unread data or SO_LINGER 0 resets the
@@ -398,7 +401,8 @@ class FakeSocket:
         except OSError as exc:
             self._record("bind", (addr,), errno_name(exc.errno))
             raise
-        self._record("bind", (addr,), None)
+        if self._trace is not None:
+            self._record("bind", (addr,), None)
 
     def listen(self, backlog: int = _DEFAULT_BACKLOG) -> None:
         if self._fd < 0:
@@ -409,7 +413,8 @@ class FakeSocket:
         except OSError as exc:
             self._record("listen", (self._backend.sock_sockname(self),), errno_name(exc.errno))
             raise
-        self._record("listen", (self._backend.sock_sockname(self),), None)
+        if self._trace is not None:
+            self._record("listen", (self._backend.sock_sockname(self),), None)
 
     def getpeername(self) -> tuple[str, int]:
         if self._fd < 0:
