@@ -19,6 +19,10 @@ and the EOF back; the client reads the whole 1 KiB reply.
 
 Every session checks its result (the client got ``b"x" * 1024`` upper-cased,
 virtual time advanced by the 5 s delay), so a broken run cannot be measured.
+Both server2s reply per chunk received; the fakes deliver the four writes as
+one 1 KiB chunk (one delay, 5 virtual s), trio's memory streams as two 512-byte
+chunks (two delays, 10 virtual s): a difference within the run-to-run noise
+of the trio figure.
 
 The two (and, informationally, loopsim with ``trace=True``) run alternately
 for ``--rounds`` rounds of about ``--seconds`` each; per round the ratio
