@@ -19,7 +19,9 @@ A tick costs in proportion to what is ready, not to what is waiting.
 from __future__ import annotations
 
 import heapq
+import math
 import selectors
+import time
 from collections import deque
 from typing import Any, Callable, Generator, Iterable
 
@@ -35,6 +37,14 @@ EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
 
 _PARK = object()  # a handler's answer meaning "the task waits; do not resume it now"
+
+try:  # what EpollSelector.select makes of epoll's event bits
+    import select as _select_mod
+
+    _EPOLL_NOT_IN = ~_select_mod.EPOLLIN
+    _EPOLL_NOT_OUT = ~_select_mod.EPOLLOUT
+except AttributeError:  # pragma: no cover - no epoll on this platform
+    _EPOLL_NOT_IN = _EPOLL_NOT_OUT = 0
 
 # Timers due within this much of now fire now (the clock's resolution, as in asyncio).
 _RESOLUTION = 1e-9
@@ -119,6 +129,8 @@ class Loop:
         if not callable(getattr(self.clock, "now", None)):
             raise TypeError(f"clock {self.clock!r} has no now() method; a clock is any object with now() -> float")
         self._hooks = Hooks(instruments)
+        self._before_step = self._hooks.before_task_step  # the per-step hooks, usually empty lists
+        self._after_step = self._hooks.after_task_step
         self._ready: deque[Task] = deque()
         self._timers: list[tuple[float, int, _Timer]] = []
         self._regs: dict[Any, _Reg] = {}
@@ -133,6 +145,16 @@ class Loop:
         self._sweep_due: float | None = None
         # Only a real clock caps select() for that check; a virtual clock is never jumped for it.
         self._real_time = isinstance(self.clock, MonotonicClock)
+        # The stdlib EpollSelector's select() makes a Python method call per ready fd; for exactly that
+        # class (not a subclass, no io-wait instrument) the loop polls its epoll object itself.
+        self._epoll: tuple[Any, dict[int, selectors.SelectorKey]] | None = None
+        if (type(self.selector) is getattr(selectors, "EpollSelector", None) and not self._hooks.before_io_wait
+                and not self._hooks.after_io_wait):
+            epoll, fd_to_key = getattr(self.selector, "_selector", None), getattr(self.selector, "_fd_to_key", None)
+            if hasattr(epoll, "poll") and isinstance(fd_to_key, dict):
+                self._epoll = (epoll.poll, fd_to_key)
+        # Every clock read goes through _now: the clock's now(), or for the real clock the C function behind it.
+        self._now: Callable[[], float] = time.monotonic if type(self.clock) is MonotonicClock else self.clock.now
         self._handlers: dict[type, Callable[[Task, Any], Any]] = {
             WaitRead: self._on_WaitRead,
             WaitWrite: self._on_WaitWrite,
@@ -214,35 +236,82 @@ class Loop:
         ready = self._ready
         if self._dirty:
             self._sync_interest()
-        sweep_due = self._sweep_due
-        if sweep_due is not None and not ready and self._regs and self.clock.now() >= sweep_due:
-            self._sweep_closed()
-        if ready:
-            timeout: float | None = 0.0
-        elif self._timers and self._drop_dead_timers():
-            timeout = max(0.0, self._timers[0][0] - self.clock.now())
-        elif self._regs:
-            timeout = None
-        else:
-            raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
-        if timeout != 0.0 and self._sweep_due is not None and self._real_time and self._regs:
-            left = max(0.0, self._sweep_due - self.clock.now())  # do not sleep through the sweep
-            if timeout is None or left < timeout:
-                timeout = left
-        events = self._select(timeout)
-        for key, mask in events:
+        timeout: float | None = 0.0
+        if not ready:  # the loop may wait: for how long? (reads the clock at most once)
+            now = None
+            sweep_due = self._sweep_due
+            if sweep_due is not None and self._regs:
+                now = self._now()
+                if now >= sweep_due:
+                    self._sweep_closed()
+                    sweep_due = None
+            if ready:
+                pass  # the sweep woke a waiter of a closed socket
+            elif self._timers and self._drop_dead_timers():
+                if now is None:
+                    now = self._now()
+                timeout = max(0.0, self._timers[0][0] - now)
+            elif self._regs:
+                timeout = None
+            else:
+                raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
+            if sweep_due is not None and now is not None and self._real_time:
+                left = max(0.0, sweep_due - now)  # do not sleep through the sweep
+                if timeout is None or left < timeout:
+                    timeout = left
+        events = self._select(timeout) if self._epoll is None else self._poll_epoll(timeout)
+        dirty = self._dirty
+        for key, mask in events:  # wake the waiters of the ready sockets (the hot path)
             reg = key.data
-            if mask & EVENT_READ and reg.reader is not None:
-                self._wake_io(reg, reg.reader)
-            if mask & EVENT_WRITE and reg.writer is not None:
-                self._wake_io(reg, reg.writer)
+            reader = reg.reader
+            if mask & EVENT_READ and reader is not None:
+                reg.reader = None
+                if reg.writer is reader:
+                    reg.writer = None
+                reader._wait = None
+                ready.append(reader)
+                if not reg.dirty:
+                    reg.dirty = True
+                    dirty.append(reg)
+            writer = reg.writer
+            if mask & EVENT_WRITE and writer is not None:
+                reg.writer = None
+                if reg.reader is writer:  # a bare `yield sock` waiter, woken by writability
+                    reg.reader = None
+                writer._wait = None
+                ready.append(writer)
+                if not reg.dirty:
+                    reg.dirty = True
+                    dirty.append(reg)
         if self._timers:
             self._fire_timers()
         n = len(ready)
-        if n and self._sweep_due is None:
-            self._sweep_due = self.clock.now() + _SWEEP_EVERY
-        for _ in range(n):
-            self._step(ready.popleft())
+        if n:
+            if self._sweep_due is None:
+                self._sweep_due = self._now() + _SWEEP_EVERY
+            self._run_batch(n)
+
+    def _poll_epoll(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+        """``EpollSelector.select(timeout)``, minus its method call per event (see ``_epoll``)."""
+        poll, fd_to_key = self._epoll  # type: ignore[misc]
+        if timeout is None:
+            t = -1.0
+        elif timeout <= 0:
+            t = 0.0
+        else:
+            t = math.ceil(timeout * 1e3) * 1e-3  # as EpollSelector: round up to the millisecond
+        try:
+            fd_events = poll(t, len(fd_to_key) or 1)
+        except InterruptedError:
+            return []
+        get = fd_to_key.get
+        events = []
+        for fd, ev in fd_events:
+            key = get(fd)
+            if key is not None:
+                events.append((key, ((EVENT_WRITE if ev & _EPOLL_NOT_IN else 0)
+                                     | (EVENT_READ if ev & _EPOLL_NOT_OUT else 0)) & key.events))
+        return events
 
     def _select(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
         hooks = self._hooks
@@ -257,17 +326,6 @@ class Loop:
         for hook in hooks.after_io_wait:
             hook(events)
         return events
-
-    def _wake_io(self, reg: _Reg, task: Task) -> None:
-        if reg.reader is task:
-            reg.reader = None
-        if reg.writer is task:
-            reg.writer = None
-        if not reg.dirty:
-            reg.dirty = True
-            self._dirty.append(reg)
-        task._wait = None
-        self._ready.append(task)
 
     def _drop_dead_timers(self) -> bool:
         """Pop cancelled sleeps and closed scopes off the top of the heap; True if a live timer is left.
@@ -286,7 +344,7 @@ class Loop:
 
     def _fire_timers(self) -> None:
         timers = self._timers
-        deadline = self.clock.now() + _RESOLUTION
+        deadline = self._now() + _RESOLUTION
         while timers and timers[0][0] <= deadline:
             timer = heapq.heappop(timers)[2]
             if timer.cancelled:
@@ -301,43 +359,65 @@ class Loop:
                 target._wait = None
                 self._ready.append(target)
 
-    def _step(self, task: Task) -> None:
-        """Resume ``task`` and serve the requests it yields until it parks or ends."""
-        gen = task.gen
-        send, throw = task._send, task._throw
-        task._send = task._throw = None
+    def _run_batch(self, n: int) -> None:
+        """Resume the first ``n`` ready tasks in turn, serving each one's requests until it parks or ends.
+
+        One method for the whole batch rather than one call per task: this is the hot path.
+        """
+        ready = self._ready
         handlers = self._handlers
-        self._current = task
-        for hook in self._hooks.before_task_step:
-            hook(task)
-        try:
-            while True:
-                try:
-                    request = gen.send(send) if throw is None else gen.throw(throw)
-                except StopIteration as stop:
-                    self._finish(task, stop.value, None)
-                    return
-                except (KeyboardInterrupt, SystemExit) as exc:
-                    self._finish(task, None, exc)
-                    raise
-                except BaseException as exc:
-                    self._finish(task, None, exc)
-                    return
-                if task._pending_cancel is not None:
-                    send, throw, task._pending_cancel = None, task._pending_cancel, None
-                    continue
-                handler = handlers.get(type(request), self._on_other)
-                try:
-                    send, throw = handler(task, request), None
-                except BaseException as exc:  # a handler raises only what the task should see
-                    send, throw = None, exc
-                    continue
-                if send is _PARK:
-                    return
-        finally:
-            self._current = None
-            for hook in self._hooks.after_task_step:
-                hook(task)
+        regs = self._regs
+        before, after = self._before_step, self._after_step
+        for _ in range(n):
+            task = ready.popleft()
+            gen = task.gen
+            send, throw = task._send, task._throw
+            task._send = task._throw = None
+            self._current = task
+            if before:
+                for hook in before:
+                    hook(task)
+            try:
+                while True:
+                    try:
+                        request = gen.send(send) if throw is None else gen.throw(throw)
+                    except StopIteration as stop:
+                        self._finish(task, stop.value, None)
+                        break
+                    except (KeyboardInterrupt, SystemExit) as exc:
+                        self._finish(task, None, exc)
+                        raise
+                    except BaseException as exc:
+                        self._finish(task, None, exc)
+                        break
+                    if task._pending_cancel is not None:
+                        send, throw, task._pending_cancel = None, task._pending_cancel, None
+                        continue
+                    if type(request) is WaitRead:  # the commonest request: _on_WaitRead's usual case, inlined
+                        sock = request.sock
+                        reg = regs.get(sock)
+                        if reg is not None and reg.reader is None and sock.fileno() >= 0:
+                            reg.reader = task
+                            task._wait = reg
+                            if not reg.mask & EVENT_READ and not reg.dirty:
+                                reg.dirty = True
+                                self._dirty.append(reg)
+                            break
+                    handler = handlers.get(type(request))
+                    if handler is None:
+                        handler = self._on_other
+                    try:
+                        send, throw = handler(task, request), None
+                    except BaseException as exc:  # a handler raises only what the task should see
+                        send, throw = None, exc
+                        continue
+                    if send is _PARK:
+                        break
+            finally:
+                self._current = None
+                if after:
+                    for hook in after:
+                        hook(task)
 
     def _finish(self, task: Task, result: Any, exc: BaseException | None) -> None:
         task._done = True
@@ -363,18 +443,32 @@ class Loop:
     # -- request handlers: each returns the value to send back, or _PARK --------------
 
     def _on_WaitRead(self, task: Task, req: WaitRead) -> Any:
-        reg = self._reg_for(task, req.sock)
+        sock = req.sock
+        reg = self._regs.get(sock)
+        if reg is None or sock.fileno() < 0:  # first wait on it, or closed: the checks in _reg_for
+            reg = self._reg_for(task, sock)
         if reg.reader is not None:
-            raise self._conflict(task, reg.reader, req.sock, "read")
+            raise self._conflict(task, reg.reader, sock, "read")
         reg.reader = task
-        return self._park_io(task, reg, EVENT_READ)
+        task._wait = reg
+        if not reg.mask & EVENT_READ and not reg.dirty:
+            reg.dirty = True
+            self._dirty.append(reg)
+        return _PARK
 
     def _on_WaitWrite(self, task: Task, req: WaitWrite) -> Any:
-        reg = self._reg_for(task, req.sock)
+        sock = req.sock
+        reg = self._regs.get(sock)
+        if reg is None or sock.fileno() < 0:
+            reg = self._reg_for(task, sock)
         if reg.writer is not None:
-            raise self._conflict(task, reg.writer, req.sock, "write")
+            raise self._conflict(task, reg.writer, sock, "write")
         reg.writer = task
-        return self._park_io(task, reg, EVENT_WRITE)
+        task._wait = reg
+        if not reg.mask & EVENT_WRITE and not reg.dirty:
+            reg.dirty = True
+            self._dirty.append(reg)
+        return _PARK
 
     def _on_WaitEither(self, task: Task, req: WaitEither) -> Any:
         reg = self._reg_for(task, req.sock)
@@ -389,7 +483,7 @@ class Loop:
         if seconds <= 0:
             self._ready.append(task)  # a bare checkpoint: let the other ready tasks run
             return _PARK
-        timer = self._add_timer(self.clock.now() + seconds, task)
+        timer = self._add_timer(self._now() + seconds, task)
         task._wait = timer
         return _PARK
 
@@ -414,13 +508,13 @@ class Loop:
         return _PARK
 
     def _on_Now(self, task: Task, req: Now) -> Any:
-        return self.clock.now()
+        return self._now()
 
     def _on_CurrentTask(self, task: Task, req: CurrentTask) -> Any:
         return task
 
     def _on_OpenScope(self, task: Task, req: OpenScope) -> Any:
-        scope = Scope(task, self.clock.now() + req.seconds, req.seconds)
+        scope = Scope(task, self._now() + req.seconds, req.seconds)
         self._add_timer(scope.deadline, scope)
         return scope
 
@@ -469,14 +563,14 @@ class Loop:
         selector = self.selector
         for reg in dirty:
             reg.dirty = False
+            want = (EVENT_READ if reg.reader is not None else 0) | (EVENT_WRITE if reg.writer is not None else 0)
+            if want == reg.mask:  # the usual case: the woken task waits on it again
+                if want == 0:
+                    self._regs.pop(reg.sock, None)
+                continue
             sock = reg.sock
             if sock.fileno() < 0:  # closed since it was last looked at: tell its waiters now
                 self._drop_closed(reg)
-                continue
-            want = (EVENT_READ if reg.reader is not None else 0) | (EVENT_WRITE if reg.writer is not None else 0)
-            if want == reg.mask:
-                if want == 0:
-                    self._regs.pop(sock, None)
                 continue
             if want == 0:
                 selector.unregister(sock)

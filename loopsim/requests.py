@@ -30,25 +30,41 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class WaitRead:
+class _SockRequest:
+    """A wait on one socket: built on every wait, so a plain slotted class (a frozen
+    dataclass's ``__init__`` costs twice as much). Treat it as immutable."""
+
+    __slots__ = ("sock",)
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(sock={self.sock!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.sock == self.sock  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.sock))
+
+
+class WaitRead(_SockRequest):
     """Park until ``sock`` is readable."""
 
-    sock: Any
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class WaitWrite:
+class WaitWrite(_SockRequest):
     """Park until ``sock`` is writable."""
 
-    sock: Any
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class WaitEither:
+class WaitEither(_SockRequest):
     """Park until ``sock`` is readable or writable (the seed's ``yield sock``)."""
 
-    sock: Any
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -541,3 +541,20 @@ def test_connect_refused_raises_connection_refused_error(pair, immediate):
     with pytest.raises(ConnectionRefusedError) as info:
         loopsim.run(main())
     assert info.value.errno == errno.ECONNREFUSED
+
+
+def test_sendall_may_be_spawned_or_bounded_by_a_timeout_like_any_operation(pair):
+    a, b = pair
+
+    def main():
+        task = yield from loopsim.spawn(loopsim.sendall(a, b"spawned "))
+        yield from loopsim.join(task)
+        yield from loopsim.timeout(5, loopsim.sendall(a, b"bounded"))
+        yield from loopsim.sendall(a, bytearray(b" and a bytearray"))
+        a.shutdown(socket.SHUT_WR)
+        out = bytearray()
+        while data := (yield from loopsim.recv(b, 100)):
+            out += data
+        return bytes(out)
+
+    assert loopsim.run(main()) == b"spawned bounded and a bytearray"
