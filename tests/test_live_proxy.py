@@ -275,3 +275,29 @@ def test_loopsim_run_cancels_leftover_sessions_and_closes_their_sockets(server2,
         listener.close()
     assert task.cancelled()  # the waiting client was a leftover too
     assert replies == []
+
+
+def test_a_proxy_out_of_file_descriptors_still_closes_the_client(server2, no_leaks, caplog):
+    """new_socket() failing (EMFILE) ends that session with an error, and its client is not leaked."""
+
+    def no_more_sockets():
+        raise OSError(24, "Too many open files")
+
+    def main():
+        listener = listening_socket(no_leaks)
+        try:
+            proxy = yield from loopsim.spawn(proxy_server(listener, server2, no_more_sockets, max_sessions=1))
+            sock = new_socket(no_leaks)()
+            sock.setblocking(False)
+            try:
+                yield from loopsim.connect(sock, listener.getsockname())
+                reply = yield from loopsim.recv(sock, 100)
+            finally:
+                sock.close()
+            with pytest.raises(OSError):
+                yield from loopsim.join(proxy)  # proxy_server joins its session, which failed
+            return reply
+        finally:
+            listener.close()
+
+    assert loopsim.run(loopsim.timeout(GUARD, main())) == b""

@@ -35,8 +35,10 @@ def proxy_server(listener: Any, upstream_addr: Any, new_socket: Callable[[], Any
     while max_sessions is None or served < max_sessions:
         conn, _ = yield from loopsim.accept(listener)
         served += 1
-        sessions.append((yield from loopsim.spawn(
-            proxy_session(conn, upstream_addr, new_socket, session_timeout), name=f"session-{served}")))
+        task = yield from loopsim.spawn(
+            proxy_session(conn, upstream_addr, new_socket, session_timeout), name=f"session-{served}")
+        if max_sessions is not None:  # kept only to be joined: a server that runs forever must not hoard them
+            sessions.append(task)
     for task in sessions:
         yield from loopsim.join(task)
     return served
@@ -50,8 +52,9 @@ def proxy_session(client: Any, upstream_addr: Any, new_socket: Callable[[], Any]
     the connect failed; ``"reset"``: a peer reset or vanished; ``"timeout"``:
     ``session_timeout`` passed. Sockets are closed in every case.
     """
-    upstream = new_socket()
+    upstream = None
     try:
+        upstream = new_socket()  # inside the try: if it fails (EMFILE), the client is still closed
         upstream.setblocking(False)
         work = _session(client, upstream, upstream_addr)
         if session_timeout is None:
@@ -61,7 +64,8 @@ def proxy_session(client: Any, upstream_addr: Any, new_socket: Callable[[], Any]
         except loopsim.Timeout:
             return "timeout"
     finally:
-        upstream.close()
+        if upstream is not None:
+            upstream.close()
         client.close()
 
 
