@@ -157,6 +157,20 @@ def test_waiting_on_a_closed_socket_is_a_usage_error(pair):
     assert loopsim.run(main()) == "went on"
 
 
+def test_waiting_again_on_a_socket_closed_since_the_last_wait_is_a_usage_error_at_once(pair):
+    a, b = pair
+
+    def main():
+        b.send(b"one")
+        assert (yield from loopsim.recv(a, 10)) == b"one"  # a is registered with the selector now
+        a.close()
+        with pytest.raises(loopsim.UsageError, match="which is closed"):
+            yield from loopsim.recv(a, 10)
+        return "went on"
+
+    assert loopsim.run(main()) == "went on"
+
+
 @pytest.mark.parametrize("later", [False, True], ids=["same-tick", "later-tick"])
 def test_socket_closed_by_another_task_while_a_task_waits_on_it(pair, later):
     """The waiter gets a UsageError naming what happened, rather than waiting forever."""
