@@ -80,7 +80,6 @@ class FakeSelector(selectors.BaseSelector):
         self._fds: dict[int, FakeSocket] = {}  # fd -> socket, to unregister a closed socket by fd
         self._ready: dict[FakeSocket, int] = {}
         self._map = _KeyMap(self._keys, self._fds)
-        self._callback = self._on_readiness
         self._deliver_due = backend.deliver_due
         self._closed = False
 
@@ -119,7 +118,7 @@ class FakeSelector(selectors.BaseSelector):
         key = keys[fileobj] = _new_key(SelectorKey, (fileobj, fd, events, data))
         self._fds[fd] = fileobj
         backend = self._backend
-        backend.watch(fileobj, self._callback)
+        backend.watch(fileobj, self._on_readiness)  # a bound method made per call: no self-reference kept
         mask = backend.sock_readiness(fileobj) & events
         if mask:
             self._ready[fileobj] = mask
@@ -148,7 +147,7 @@ class FakeSelector(selectors.BaseSelector):
             raise KeyError(f"{fileobj!r} is not registered")
         del self._fds[key.fd]
         self._ready.pop(sock, None)
-        self._backend.unwatch(sock, self._callback)
+        self._backend.unwatch(sock, self._on_readiness)  # equal to the one watched
         return key
 
     def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
@@ -179,7 +178,7 @@ class FakeSelector(selectors.BaseSelector):
         if self._closed:
             return
         self._closed = True
-        unwatch, callback = self._backend.unwatch, self._callback
+        unwatch, callback = self._backend.unwatch, self._on_readiness
         for sock in self._keys:
             unwatch(sock, callback)
         self._keys.clear()

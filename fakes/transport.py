@@ -406,6 +406,18 @@ class Transport:
             for watcher in watchers:
                 watcher(sock, 0)
         watchers.clear()
+        # Nothing needs a closed endpoint's socket (its watchers are gone), and once both ends are
+        # closed with nothing in flight, nothing needs the pipes' endpoints: drop those references so
+        # that a finished connection is freed by reference counting, not left to the cyclic GC.
+        ep.sock = None
+        out = ep.out
+        if out is not None and not out.inflight:
+            peer = out.dst
+            inp = ep.inp
+            if (peer is None or peer.state == CLOSED) and (inp is None or not inp.inflight):
+                out.src = out.dst = None
+                if inp is not None:
+                    inp.src = inp.dst = None
 
     def _close_listener(self, lst: Ep) -> None:
         listen = lst.listen

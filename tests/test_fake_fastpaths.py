@@ -104,3 +104,45 @@ def test_register_outside_the_fast_path_checks_then_registers() -> None:
     sel.close()
     with pytest.raises(ValueError, match="closed selector"):
         sel.register(a, selectors.EVENT_READ)
+
+
+def test_a_finished_connection_is_freed_without_the_cyclic_gc() -> None:
+    import gc
+    import weakref
+
+    net = FakeNetwork()
+    sel = net.selector()
+    server = net.listen(("server2", 80))
+    client = net.connect(("server2", 80), name="client")
+    conn, _ = server.accept()
+    sel.register(conn, selectors.EVENT_READ)
+    client.sendall(b"ping")
+    assert conn.recv(10) == b"ping"
+    refs = [weakref.ref(s) for s in (client, conn)]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sel.unregister(conn)
+        conn.close()
+        client.close()
+        del client, conn
+        assert [r() for r in refs] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()
+    server.close()
+
+
+def test_a_connection_with_segments_in_flight_keeps_its_pipes_until_they_land() -> None:
+    net = FakeNetwork()
+    net.link("*", latency=0.5)
+    server = net.listen(("server2", 80))
+    client = net.connect(("server2", 80), name="client")
+    net.run_for(0.5)
+    conn, _ = server.accept()
+    client.send(b"late")
+    conn.close()
+    client.close()  # both closed, the data and the FIN still in flight
+    assert net.run_until_idle() == 1.5  # the data lands at 1.0 on a closed socket, whose RST lands at 1.5
+    assert net.open_sockets() == [server]
+    server.close()
