@@ -558,3 +558,13 @@ def test_sendall_may_be_spawned_or_bounded_by_a_timeout_like_any_operation(pair)
         return bytes(out)
 
     assert loopsim.run(main()) == b"spawned bounded and a bytearray"
+
+
+def test_wait_requests_are_values_equal_by_kind_and_socket(pair):
+    from loopsim.requests import WaitEither, WaitRead, WaitWrite
+
+    a, b = pair
+    assert WaitRead(a) == WaitRead(a) and hash(WaitRead(a)) == hash(WaitRead(a))
+    assert WaitRead(a) != WaitWrite(a) and WaitRead(a) != WaitRead(b) and WaitEither(a) != a
+    assert len({WaitRead(a), WaitRead(a), WaitWrite(a)}) == 2
+    assert repr(WaitRead(a)).startswith("WaitRead(sock=<socket.socket")
