@@ -145,8 +145,8 @@ class Loop:
         self._sweep_due: float | None = None
         # Only a real clock caps select() for that check; a virtual clock is never jumped for it.
         self._real_time = isinstance(self.clock, MonotonicClock)
-        # The stdlib EpollSelector's select() makes a Python method call per ready fd; for exactly that
-        # class (not a subclass, no io-wait instrument) the loop polls its epoll object itself.
+        # The stdlib EpollSelector's select() makes a Python method call and a tuple per ready fd; for
+        # exactly that class (not a subclass, no io-wait instrument) the loop polls its epoll object itself.
         self._epoll: tuple[Any, dict[int, selectors.SelectorKey]] | None = None
         if (type(self.selector) is getattr(selectors, "EpollSelector", None) and not self._hooks.before_io_wait
                 and not self._hooks.after_io_wait):
@@ -259,9 +259,20 @@ class Loop:
                 left = max(0.0, sweep_due - now)  # do not sleep through the sweep
                 if timeout is None or left < timeout:
                     timeout = left
-        events = self._select(timeout) if self._epoll is None else self._poll_epoll(timeout)
         dirty = self._dirty
+        raw = self._epoll is not None
+        if raw:  # (fd, epoll bits) pairs, turned into (key, mask) below as EpollSelector.select would
+            events = self._poll_epoll(timeout)
+            get_key = self._epoll[1].get  # type: ignore[index]
+        else:
+            events = self._select(timeout)
         for key, mask in events:  # wake the waiters of the ready sockets (the hot path)
+            if raw:
+                key = get_key(key)
+                if key is None:
+                    continue
+                mask = ((EVENT_WRITE if mask & _EPOLL_NOT_IN else 0)
+                        | (EVENT_READ if mask & _EPOLL_NOT_OUT else 0)) & key.events
             reg = key.data
             reader = reg.reader
             if mask & EVENT_READ and reader is not None:
@@ -291,8 +302,8 @@ class Loop:
                 self._sweep_due = self._now() + _SWEEP_EVERY
             self._run_batch(n)
 
-    def _poll_epoll(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
-        """``EpollSelector.select(timeout)``, minus its method call per event (see ``_epoll``)."""
+    def _poll_epoll(self, timeout: float | None) -> list[tuple[int, int]]:
+        """The raw ``(fd, epoll events)`` of what ``EpollSelector.select(timeout)`` would report (see ``_epoll``)."""
         poll, fd_to_key = self._epoll  # type: ignore[misc]
         if timeout is None:
             t = -1.0
@@ -301,17 +312,9 @@ class Loop:
         else:
             t = math.ceil(timeout * 1e3) * 1e-3  # as EpollSelector: round up to the millisecond
         try:
-            fd_events = poll(t, len(fd_to_key) or 1)
+            return poll(t, len(fd_to_key) or 1)
         except InterruptedError:
             return []
-        get = fd_to_key.get
-        events = []
-        for fd, ev in fd_events:
-            key = get(fd)
-            if key is not None:
-                events.append((key, ((EVENT_WRITE if ev & _EPOLL_NOT_IN else 0)
-                                     | (EVENT_READ if ev & _EPOLL_NOT_OUT else 0)) & key.events))
-        return events
 
     def _select(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
         hooks = self._hooks
