@@ -23,9 +23,6 @@ from typing import Any
 
 __all__ = ["fake_oserror", "errno_name", "WouldBlockForever", "FakeBlockingError", "ConfigError"]
 
-_STRERROR: dict[int, str] = {}
-
-
 def fake_oserror(errno_value: int, detail: Any = None) -> OSError:
     """The ``OSError`` (subclass chosen by Python from the errno) a real call raises.
 
@@ -33,9 +30,7 @@ def fake_oserror(errno_value: int, detail: Any = None) -> OSError:
     error's ``filename`` slot, as Python does for the addresses of failed
     calls: ``str(err)`` is then ``"[Errno 111] Connection refused: 'server2:80'"``.
     """
-    text = _STRERROR.get(errno_value)
-    if text is None:
-        text = _STRERROR[errno_value] = os.strerror(errno_value)
+    text = os.strerror(errno_value)
     if detail is None:
         return OSError(errno_value, text)
     return OSError(errno_value, text, detail)

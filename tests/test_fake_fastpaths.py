@@ -1,7 +1,7 @@
 """The fakes' fast paths give exactly what their plain versions give.
 
-RandomChooser answers from a cached Mersenne Twister word stream for seeds it has
-seen before; the selector registers live fake sockets without its checks' calls;
+RandomChooser makes its random.Random at the first draw; the selector registers
+live fake sockets without its checks' calls;
 FakeSocket looks family/type enums up in a table. None of it may change an answer.
 """
 
@@ -13,7 +13,7 @@ import socket
 
 import pytest
 
-from fakes import FakeNetwork, RandomChooser, choices
+from fakes import FakeNetwork, RandomChooser
 from fakes.socket import FakeSocket
 
 
@@ -35,41 +35,10 @@ def _draws(chooser: RandomChooser, rng: random.Random, plan: random.Random, step
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, -3, 2**40, "abc", b"xy", True])
-def test_random_chooser_draws_what_random_does_cached_or_not(seed: object) -> None:
+def test_random_chooser_draws_what_random_does(seed: object) -> None:
     plan = random.Random(repr(seed))
-    for _ in range(4):  # the first chooser of a seed is uncached, later ones use the cached stream
+    for _ in range(4):
         _draws(RandomChooser(seed), random.Random(seed), plan, plan.randint(0, 150))  # type: ignore[arg-type]
-
-
-def test_random_chooser_past_the_cached_words_goes_on_with_the_real_generator() -> None:
-    for _ in range(2):
-        RandomChooser("long run")
-    chooser, rng = RandomChooser("long run"), random.Random("long run")
-    assert chooser._words is not None
-    for _ in range(3 * choices._STREAM_WORDS):
-        assert chooser.index("x", 3) == rng.randrange(3)  # rejections use up words too
-    assert chooser._random is not None and chooser._words is None
-
-
-def test_random_chooser_non_int_sizes_go_to_random(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Big(int):
-        pass
-
-    chooser, rng = RandomChooser(5), random.Random(5)
-    assert chooser.index("x", Big(10)) == rng.randrange(Big(10))
-    assert chooser.integer("y", Big(2), Big(9)) == rng.randint(Big(2), Big(9))
-
-
-def test_the_stream_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(choices, "_CACHE_MAX", 2)
-    monkeypatch.setattr(choices, "_streams", {})
-    monkeypatch.setattr(choices, "_seen", set())
-    for seed in range(20):
-        for _ in range(2):
-            chooser, rng = RandomChooser(seed), random.Random(seed)
-            assert chooser.index("x", 1000) == rng.randrange(1000)
-    assert len(choices._streams) <= 2 and len(choices._seen) <= 8
-    assert RandomChooser(1.5)._words is None  # only int, str and bytes seeds are cached
 
 
 def test_unknown_family_and_type_values_stay_ints() -> None:
