@@ -143,6 +143,7 @@ class Loop:
         self._closed = False
         # When the next check for sockets closed under a waiter is due (None: no task ran since).
         self._sweep_due: float | None = None
+        self._unswept = 0  # task steps since the last check, with a virtual clock
         # Only a real clock caps select() for that check; a virtual clock is never jumped for it.
         self._real_time = isinstance(self.clock, MonotonicClock)
         # The stdlib EpollSelector's select() makes a Python method call and a tuple per ready fd; for
@@ -155,17 +156,6 @@ class Loop:
                 self._epoll = (epoll.poll, fd_to_key)
         # Every clock read goes through _now: the clock's now(), or for the real clock the C function behind it.
         self._now: Callable[[], float] = time.monotonic if type(self.clock) is MonotonicClock else self.clock.now
-        self._handlers: dict[type, Callable[[Task, Any], Any]] = {
-            WaitRead: self._on_WaitRead,
-            WaitWrite: self._on_WaitWrite,
-            WaitEither: self._on_WaitEither,
-            Sleep: self._on_Sleep,
-            Spawn: self._on_Spawn,
-            Join: self._on_Join,
-            Now: self._on_Now,
-            CurrentTask: self._on_CurrentTask,
-            OpenScope: self._on_OpenScope,
-        }
 
     # -- public API -------------------------------------------------------------
 
@@ -298,8 +288,14 @@ class Loop:
             self._fire_timers()
         n = len(ready)
         if n:
-            if self._sweep_due is None:
-                self._sweep_due = self._now() + _SWEEP_EVERY
+            if self._real_time:  # a real clock: check for sockets closed under a waiter every 0.1 s
+                if self._sweep_due is None:
+                    self._sweep_due = self._now() + _SWEEP_EVERY
+            else:  # a virtual clock: once per as many task steps as sockets awaited (O(1) a step)
+                self._unswept += n
+                if self._unswept >= len(self._regs):
+                    self._unswept = 0
+                    self._sweep_closed()
             self._run_batch(n)
 
     def _poll_epoll(self, timeout: float | None) -> list[tuple[int, int]]:
@@ -324,6 +320,9 @@ class Loop:
             events = self.selector.select(timeout)
         except Exception as exc:
             if getattr(exc, "would_block_forever", False):
+                self._sweep_closed()  # a waiter of a closed socket is told, not reported as deadlocked
+                if self._ready:
+                    return []
                 raise self._deadlock(str(exc)) from exc
             raise
         for hook in hooks.after_io_wait:
@@ -368,7 +367,7 @@ class Loop:
         One method for the whole batch rather than one call per task: this is the hot path.
         """
         ready = self._ready
-        handlers = self._handlers
+        handlers = _HANDLERS
         regs = self._regs
         before, after = self._before_step, self._after_step
         for _ in range(n):
@@ -387,12 +386,12 @@ class Loop:
                     except StopIteration as stop:
                         self._finish(task, stop.value, None)
                         break
-                    except (KeyboardInterrupt, SystemExit) as exc:
-                        self._finish(task, None, exc)
-                        raise
-                    except BaseException as exc:
+                    except (Exception, Cancelled) as exc:  # the task failed: the others go on
                         self._finish(task, None, exc)
                         break
+                    except BaseException as exc:  # KeyboardInterrupt, SystemExit, a test runner's stop
+                        self._finish(task, None, exc)
+                        raise
                     if task._pending_cancel is not None:
                         send, throw, task._pending_cancel = None, task._pending_cancel, None
                         continue
@@ -406,11 +405,9 @@ class Loop:
                                 reg.dirty = True
                                 self._dirty.append(reg)
                             break
-                    handler = handlers.get(type(request))
-                    if handler is None:
-                        handler = self._on_other
+                    handler = handlers.get(type(request), Loop._on_other)
                     try:
-                        send, throw = handler(task, request), None
+                        send, throw = handler(self, task, request), None
                     except BaseException as exc:  # a handler raises only what the task should see
                         send, throw = None, exc
                         continue
@@ -701,6 +698,21 @@ class Loop:
             exc = task._exception
             log.error("task %r raised %s: %s", task.name, type(exc).__name__, exc,
                       exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
+
+
+# Each request type's handler: a plain method of Loop (a class-level table, so a Loop holds no
+# bound methods of itself and is freed by reference counting when a run ends).
+_HANDLERS: dict[type, Callable[[Loop, Task, Any], Any]] = {
+    WaitRead: Loop._on_WaitRead,
+    WaitWrite: Loop._on_WaitWrite,
+    WaitEither: Loop._on_WaitEither,
+    Sleep: Loop._on_Sleep,
+    Spawn: Loop._on_Spawn,
+    Join: Loop._on_Join,
+    Now: Loop._on_Now,
+    CurrentTask: Loop._on_CurrentTask,
+    OpenScope: Loop._on_OpenScope,
+}
 
 
 def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | None = None, clock: Any = None) -> Any:

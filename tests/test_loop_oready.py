@@ -164,9 +164,13 @@ def run_busy_beside_idle(n_idle):
 def test_selector_work_of_a_busy_exchange_does_not_grow_with_idle_waiters():
     few = run_busy_beside_idle(5)
     many = run_busy_beside_idle(500)
+    touched = {"few": few.pop("idle_touched"), "many": many.pop("idle_touched")}
     assert few == many  # identical call counts: register, modify, unregister, select, events
-    assert many["idle_touched"] == 0  # the loop never looked at an idle socket again
     assert many["events"] <= 2 * ROUNDS + 4  # select reported only the busy sockets
+    # The check for sockets closed under a waiter looks at every awaited socket once per as many
+    # task steps as there are awaited sockets: O(1) a step, however many wait.
+    steps = 4 * ROUNDS + 10
+    assert touched["many"] <= steps + 500 and touched["few"] <= steps + 5
 
 
 def test_re_waiting_on_the_same_socket_after_each_recv_changes_no_interest():
