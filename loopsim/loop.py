@@ -30,6 +30,9 @@ from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
 from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
 from .task import Scope, Task, task_location
+from .waits import Reg as _Reg
+from .waits import Timer as _Timer
+from .waits import describe_socket
 
 __all__ = ["Loop", "run", "describe_socket"]
 
@@ -53,60 +56,6 @@ _RESOLUTION = 1e-9
 # so after tasks ran the loop checks its awaited sockets for closed ones, at most this often
 # (seconds of clock time): amortised, a few fileno() calls per second per awaited socket.
 _SWEEP_EVERY = 0.1
-
-
-def describe_socket(sock: Any) -> str:
-    """A stable, human name for a socket: its ``name`` if it has one, else its addresses."""
-    name = getattr(sock, "name", None)
-    if isinstance(name, str):
-        return name
-    try:
-        if sock.fileno() < 0:
-            return "<closed socket>"
-        local = sock.getsockname()
-        try:
-            return f"{_addr(local)}->{_addr(sock.getpeername())}"
-        except OSError:
-            return f"{_addr(local)}"
-    except (OSError, AttributeError):
-        return f"<{type(sock).__name__}>"
-
-
-def _addr(a: Any) -> str:
-    if isinstance(a, tuple) and len(a) >= 2:
-        return f"{a[0]}:{a[1]}"
-    return str(a) or "<unbound>"
-
-
-class _Reg:
-    """One socket's waiters and the events it is registered for in the selector."""
-
-    __slots__ = ("sock", "fd", "reader", "writer", "mask", "dirty")
-
-    def __init__(self, sock: Any, fd: int) -> None:
-        self.sock = sock
-        self.fd = fd  # kept so that a closed socket can still be unregistered in O(1)
-        self.reader: Task | None = None
-        self.writer: Task | None = None
-        self.mask = 0  # what the selector currently has
-        self.dirty = False  # queued for _sync_interest
-
-    def describe(self, task: Task) -> str:
-        kind = "readable or writable" if (self.reader is task and self.writer is task) else (
-            "readable" if self.reader is task else "writable")
-        return f"{describe_socket(self.sock)} to be {kind}"
-
-
-class _Timer:
-    __slots__ = ("when", "target", "cancelled")
-
-    def __init__(self, when: float, target: Task | Scope) -> None:
-        self.when = when
-        self.target = target
-        self.cancelled = False
-
-    def describe(self, task: Task) -> str:
-        return f"sleep until t={self.when:.6f}"
 
 
 class Loop:
