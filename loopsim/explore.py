@@ -177,6 +177,8 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             return True
         return max_examples is not None and report.runs >= max_examples
 
+    # Without a database there is nothing to reuse: skip that phase's per-chunk work.
+    phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate, Phase.shrink)
     for prop in props:
         name = property_spec(prop)
 
@@ -200,7 +202,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
                 max_examples=chunk_examples, database=database, deadline=None, derandomize=False,
                 suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
                 report_multiple_bugs=False,
-                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+                phases=phases,
             )(hyp_seed(seed * 1_000_003 + chunk)(given(strategy)(check)))
             test.hypothesis.inner_test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
             try:

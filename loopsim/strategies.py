@@ -43,27 +43,29 @@ _MS = 1000.0
 
 
 class DataChooser:
-    """A ``fakes.Chooser`` whose answers are drawn from hypothesis's data (so they shrink).
+    """A ``fakes.Chooser`` whose answers are drawn from hypothesis (so they shrink).
 
-    After ``limit`` draws it answers the defaults (0, ``lo``): a long run
-    (thousands of one-byte recvs) must not overrun hypothesis's buffer.
+    ``source`` is a hypothesis ``DataObject`` (``st.data()``) or the ``draw``
+    of an ``@st.composite`` strategy. After ``limit`` draws it answers the
+    defaults (0, ``lo``): a long run (thousands of one-byte recvs) must not
+    overrun hypothesis's buffer.
     """
 
-    def __init__(self, data: Any, limit: int = 100) -> None:
-        self._data = data
+    def __init__(self, source: Any, limit: int = 100) -> None:
+        self._draw = getattr(source, "draw", source)
         self._left = limit
 
     def index(self, label: str, n: int) -> int:
         if self._left <= 0:
             return 0
         self._left -= 1
-        return self._data.draw(st.integers(0, n - 1), label=label)  # type: ignore[no-any-return]
+        return self._draw(st.integers(0, n - 1))  # type: ignore[no-any-return]
 
     def integer(self, label: str, lo: int, hi: int) -> int:
         if self._left <= 0:
             return lo
         self._left -= 1
-        return self._data.draw(st.integers(lo, hi), label=label)  # type: ignore[no-any-return]
+        return self._draw(st.integers(lo, hi))  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return "DataChooser(<hypothesis data>)"
@@ -249,7 +251,13 @@ def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",
 def worlds(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
            max_turns: int = 3) -> st.SearchStrategy[World]:
     """A :class:`World`: a network config (:func:`world_configs`) and a hypothesis-driven schedule."""
-    return st.builds(World, world_configs(addrs, patterns, max_faults, max_turns), schedules())
+    configs = world_configs(addrs, patterns, max_faults, max_turns)
+
+    @st.composite
+    def world(draw: Any) -> World:
+        return World(draw(configs), DataChooser(draw))  # the schedule draws as the run goes
+
+    return world()
 
 
 def networks(config: st.SearchStrategy[fakes.NetConfig] | None = None,
