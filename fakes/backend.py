@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .socket import FakeSocket
     from .trace import Trace
 
-__all__ = ["Backend", "ReadinessCallback"]
+__all__ = ["Backend", "ReadinessCallback", "NoReadiness"]
 
 ReadinessCallback = Callable[["FakeSocket", int], None]
 
@@ -131,3 +131,23 @@ class Backend(Protocol):
         Every jump is recorded in the trace as a ``clock`` event.
         """
         ...
+
+
+class NoReadiness:
+    """Mixin for backends whose readiness comes from elsewhere - a real selector (live) or the
+    script's select steps (replay): nothing to watch, nothing scheduled, time never jumps here."""
+
+    def sock_readiness(self, sock: FakeSocket) -> int:
+        return 0
+
+    def watch(self, sock: FakeSocket, callback: ReadinessCallback) -> None:
+        pass
+
+    def unwatch(self, sock: FakeSocket, callback: ReadinessCallback) -> None:
+        pass
+
+    def deliver_due(self) -> None:
+        pass
+
+    def advance(self, deadline_ns: int | None) -> bool:
+        return False

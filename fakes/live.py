@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 from .choices import DefaultChooser
+from .backend import NoReadiness
 from .factory import SocketFactories
 from .socket import FakeSocket
 from .trace import Trace
@@ -87,7 +88,7 @@ class _Ep:
         self.peer: tuple[str, int] | None = None
 
 
-class LiveNetwork(SocketFactories):
+class LiveNetwork(SocketFactories, NoReadiness):
     """Real loopback sockets behind recording FakeSocket front-ends (see the module doc)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -191,18 +192,3 @@ class LiveNetwork(SocketFactories):
     def sock_describe(self, sock: FakeSocket) -> str:
         ep: _Ep = sock._ep
         return f"live, {'connected to ' + addr_key(ep.peer) if ep.peer else 'unconnected'}"
-
-    def sock_readiness(self, sock: FakeSocket) -> int:  # a real selector asks the kernel instead
-        return 0
-
-    def watch(self, sock: FakeSocket, callback: Any) -> None:
-        pass
-
-    def unwatch(self, sock: FakeSocket, callback: Any) -> None:
-        pass
-
-    def deliver_due(self) -> None:
-        pass
-
-    def advance(self, deadline_ns: int | None) -> bool:
-        return False

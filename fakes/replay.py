@@ -27,6 +27,7 @@ from typing import Any, Iterable
 from .choices import DefaultChooser
 from .clock import VirtualClock
 from .errors import fake_oserror
+from .backend import NoReadiness
 from .factory import SocketFactories
 from .selector import FakeSelector
 from .socket import FakeSocket
@@ -124,7 +125,7 @@ class ReplaySelector(FakeSelector):
         return result
 
 
-class ReplayNetwork(SocketFactories):
+class ReplayNetwork(SocketFactories, NoReadiness):
     """A backend that answers from ``script``; offers the same factory API as FakeNetwork."""
 
     def __init__(self, script: Iterable[TraceEvent], trace: bool = True) -> None:
@@ -290,21 +291,6 @@ class ReplayNetwork(SocketFactories):
 
     def sock_describe(self, sock: FakeSocket) -> str:
         return f"replayed, step {self._pos} of {len(self.script)}"
-
-    def sock_readiness(self, sock: FakeSocket) -> int:
-        return 0  # readiness comes from the script's select steps
-
-    def watch(self, sock: FakeSocket, callback: Any) -> None:
-        pass
-
-    def unwatch(self, sock: FakeSocket, callback: Any) -> None:
-        pass
-
-    def deliver_due(self) -> None:
-        pass
-
-    def advance(self, deadline_ns: int | None) -> bool:
-        return False
 
 
 class _Peek:
