@@ -172,32 +172,11 @@ class Loop:
             self._report_unobserved()
 
     def _tick(self) -> None:
+        """One iteration: sync interest, select, wake the waiters of what is ready, fire timers, run the batch."""
         ready = self._ready
         if self._dirty:
             self._sync_interest()
-        timeout: float | None = 0.0
-        if not ready:  # the loop may wait: for how long? (reads the clock at most once)
-            now = None
-            sweep_due = self._sweep_due
-            if sweep_due is not None and self._regs:
-                now = self._now()
-                if now >= sweep_due:
-                    self._sweep_closed()
-                    sweep_due = None
-            if ready:
-                pass  # the sweep woke a waiter of a closed socket
-            elif self._timers and self._drop_dead_timers():
-                if now is None:
-                    now = self._now()
-                timeout = max(0.0, self._timers[0][0] - now)
-            elif self._regs:
-                timeout = None
-            else:
-                raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
-            if sweep_due is not None and now is not None and self._real_time:
-                left = max(0.0, sweep_due - now)  # do not sleep through the sweep
-                if timeout is None or left < timeout:
-                    timeout = left
+        timeout = 0.0 if ready else self._wait_time()
         dirty = self._dirty
         raw = self._epoll is not None
         if raw:  # (fd, epoll bits) pairs, turned into (key, mask) below as EpollSelector.select would
@@ -237,15 +216,44 @@ class Loop:
             self._fire_timers()
         n = len(ready)
         if n:
-            if self._real_time:  # a real clock: check for sockets closed under a waiter every 0.1 s
-                if self._sweep_due is None:
-                    self._sweep_due = self._now() + _SWEEP_EVERY
-            else:  # a virtual clock: once per as many task steps as sockets awaited (O(1) a step)
-                self._unswept += n
-                if self._unswept >= len(self._regs):
-                    self._unswept = 0
-                    self._sweep_closed()
+            self._note_steps(n)
             self._run_batch(n)
+
+    def _wait_time(self) -> float | None:
+        """No task is ready: how long select may wait (reads the clock at most once)."""
+        now = None
+        sweep_due = self._sweep_due
+        if sweep_due is not None and self._regs:
+            now = self._now()
+            if now >= sweep_due:
+                self._sweep_closed()
+                sweep_due = None
+        if self._ready:
+            return 0.0  # the sweep woke a waiter of a closed socket
+        if self._timers and self._drop_dead_timers():
+            if now is None:
+                now = self._now()
+            timeout: float | None = max(0.0, self._timers[0][0] - now)
+        elif self._regs:
+            timeout = None
+        else:
+            raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
+        if sweep_due is not None and now is not None and self._real_time:
+            left = max(0.0, sweep_due - now)  # do not sleep through the sweep
+            if timeout is None or left < timeout:
+                timeout = left
+        return timeout
+
+    def _note_steps(self, n: int) -> None:
+        """``n`` tasks are about to run: schedule the check for sockets closed under a waiter."""
+        if self._real_time:  # a real clock: at most every 0.1 s
+            if self._sweep_due is None:
+                self._sweep_due = self._now() + _SWEEP_EVERY
+        else:  # a virtual clock: once per as many task steps as sockets awaited (O(1) a step)
+            self._unswept += n
+            if self._unswept >= len(self._regs):
+                self._unswept = 0
+                self._sweep_closed()
 
     def _poll_epoll(self, timeout: float | None) -> list[tuple[int, int]]:
         """The raw ``(fd, epoll events)`` of what ``EpollSelector.select(timeout)`` would report (see ``_epoll``)."""
