@@ -9,7 +9,7 @@ the same way whichever world it runs in (which strict replay relies on).
 from __future__ import annotations
 
 import socket as _socket
-from typing import Any, Callable
+from typing import Callable
 
 from .socket import FakeSocket, _check_addr
 from .transport import addr_key
@@ -52,6 +52,3 @@ class SocketFactories:
         sock = self.socket(name)
         sock.connect_ex(addr)
         return sock
-
-    def _describe_factories(self) -> Any:  # pragma: no cover - debugging aid
-        return dict(self._prefixes)
