@@ -197,6 +197,7 @@ _KNOBS = ("latency", "max_send", "max_recv", "max_send_range", "max_recv_range",
           "bandwidth", "accept_delay", "reset_after_bytes", "reset_at", "half_close_after_bytes",
           "half_close_at", "refuse", "black_hole")
 _ADDR_KNOBS = {"latency", "bandwidth", "accept_delay", "refuse", "black_hole"}
+_MAGNITUDES = 65536
 
 
 def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patterns: Sequence[str],
@@ -243,7 +244,10 @@ def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",
     smallest magnitude. :func:`net_configs` draws every field instead.
     """
     width = max(len(addrs), len(patterns))
-    turn = st.tuples(st.integers(0, len(_KNOBS) - 1), st.integers(0, width - 1), st.integers(0, 65535))
+    # One integer per turn, knob-major: shrinking it shrinks the knob first, then the target,
+    # then the magnitude (and one draw a turn keeps exploration fast).
+    turn = st.integers(0, len(_KNOBS) * width * _MAGNITUDES - 1).map(
+        lambda v: (v // (width * _MAGNITUDES), v // _MAGNITUDES % width, v % _MAGNITUDES))
     return st.lists(turn, max_size=max_turns).map(
         lambda turns: _world_config(turns, list(addrs), list(patterns), max_faults))
 
