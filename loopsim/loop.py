@@ -28,8 +28,10 @@ from typing import Any, Callable, Generator, Iterable
 from .clock import MonotonicClock
 from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
+from .interest import Interest
+from .reports import deadlock_error, log_unobserved
 from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
-from .task import Scope, Task, task_location
+from .task import Scope, Task
 from .waits import Reg as _Reg
 from .waits import Timer as _Timer
 from .waits import describe_socket
@@ -58,7 +60,7 @@ _RESOLUTION = 1e-9
 _SWEEP_EVERY = 0.1
 
 
-class Loop:
+class Loop(Interest):
     """A generator event loop over an injected selector and clock.
 
     ``Loop(selector=None, clock=None, instruments=())``: the defaults are a
@@ -514,82 +516,6 @@ class Loop:
         heapq.heappush(self._timers, (when, self._seq, timer))
         return timer
 
-    def _sync_interest(self) -> None:
-        """Bring the selector in line with the waiters of every socket whose waiters changed."""
-        dirty, self._dirty = self._dirty, []
-        selector = self.selector
-        for reg in dirty:
-            reg.dirty = False
-            want = (EVENT_READ if reg.reader is not None else 0) | (EVENT_WRITE if reg.writer is not None else 0)
-            if want == reg.mask:  # the usual case: the woken task waits on it again
-                if want == 0:
-                    self._regs.pop(reg.sock, None)
-                continue
-            sock = reg.sock
-            if sock.fileno() < 0:  # closed since it was last looked at: tell its waiters now
-                self._drop_closed(reg)
-                continue
-            if want == 0:
-                selector.unregister(sock)
-                del self._regs[sock]
-            elif reg.mask == 0:
-                try:
-                    selector.register(sock, want, reg)
-                except KeyError:  # the fd is still registered: for a socket closed since?
-                    if not self._evict_stale(sock):
-                        what = describe_socket(sock)
-                        self._fail_waiters(reg, lambda task: (
-                            f"task {task.name!r} waited on {what}, which is already registered in the "
-                            "selector by someone else; a socket must be registered by the loop alone"))
-                        continue
-                    selector.register(sock, want, reg)
-            else:
-                selector.modify(sock, want, reg)
-            reg.mask = want
-
-    def _sweep_closed(self) -> None:
-        """Find the awaited sockets closed under their waiters (see ``_SWEEP_EVERY``)."""
-        self._sweep_due = None
-        for reg in [r for r in self._regs.values() if r.sock.fileno() < 0]:
-            self._drop_closed(reg)
-
-    def _drop_closed(self, reg: _Reg) -> None:
-        """A socket was closed while registered: forget it and tell whoever waits on it."""
-        if reg.mask:
-            try:  # by fd: a closed socket object would cost the selector a scan of its whole map
-                self.selector.unregister(reg.fd)
-            except (KeyError, ValueError, OSError, AttributeError, TypeError):
-                try:
-                    self.selector.unregister(reg.sock)
-                except (KeyError, ValueError, OSError):
-                    pass
-            reg.mask = 0
-        what = describe_socket(reg.sock)
-        if what == "<closed socket>":
-            what = f"<closed socket, fd {reg.fd}>"
-        self._fail_waiters(reg, lambda task: f"task {task.name!r} waited on {what}, which was closed while it waited")
-
-    def _fail_waiters(self, reg: _Reg, message: Callable[[Task], str]) -> None:
-        """Forget ``reg`` and throw a UsageError into each task waiting on it."""
-        self._regs.pop(reg.sock, None)
-        waiters = [t for t in (reg.reader, reg.writer) if t is not None]
-        if len(waiters) == 2 and waiters[0] is waiters[1]:
-            del waiters[1]
-        for task in waiters:
-            task._wait = None
-            task._throw = UsageError(message(task))
-            self._ready.append(task)
-        reg.reader = reg.writer = None
-
-    def _evict_stale(self, sock: Any) -> bool:
-        """The fd of ``sock`` is still registered: drop it if it was a socket closed since; else False."""
-        key = self.selector.get_map().get(sock.fileno())
-        old = getattr(key, "data", None)
-        if isinstance(old, _Reg) and old.sock.fileno() < 0:
-            self._drop_closed(old)
-            return True
-        return False
-
     # -- cancellation ------------------------------------------------------------------
 
     def _cancel(self, task: Task, exc: Cancelled) -> None:
@@ -629,32 +555,11 @@ class Loop:
     # -- reports -----------------------------------------------------------------------
 
     def _deadlock(self, reason: str) -> Deadlock:
-        blocked = []
-        for task in self._tasks.values():
-            wait = task._wait
-            if isinstance(wait, Task):
-                what = f"task {wait.name!r} to finish"
-            elif wait is not None:
-                what = wait.describe(task)
-            else:
-                what = "its turn"
-            blocked.append((task.name, task_location(task.gen), what))
-        lines = "\n".join(f"  task {n!r} at {w} waits for {what}" for n, w, what in blocked)
-        return Deadlock(f"deadlock: {reason}; every task waits forever:\n{lines}", blocked)
+        return deadlock_error(self._tasks.values(), reason)
 
     def _report_unobserved(self) -> None:
-        failed = [t for t in self._failed if not t._observed]
-        self._failed = []
-        if not failed:
-            return
-        import logging
-
-        log = logging.getLogger("loopsim")
-        for task in failed:
-            task._observed = True
-            exc = task._exception
-            log.error("task %r raised %s: %s", task.name, type(exc).__name__, exc,
-                      exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
+        failed, self._failed = self._failed, []
+        log_unobserved(failed)
 
 
 # Each request type's handler: a plain method of Loop (a class-level table, so a Loop holds no
