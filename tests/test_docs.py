@@ -27,3 +27,12 @@ def test_ci_runs_the_readme_test_command():
     assert len(test_cmd) == 1, "the README gives exactly one test command"
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_cmd[0] in [line.strip() for line in ci]
+
+
+def test_the_documented_scenario_format_example_is_a_valid_scenario():
+    from loopsim.scenario import parse_scenario
+
+    text = (ROOT / "docs" / "scenarios.md").read_text()
+    [example] = re.findall(r"^```toml\n(.*?)^```", text, flags=re.S | re.M)
+    sc = parse_scenario(example, "docs/scenarios.md")
+    assert sc.mode == "simulate" and sc.network["fault"] and sc.expect.max_time == 30.0
