@@ -18,9 +18,16 @@ __all__ = ["SocketFactories"]
 
 
 class SocketFactories:
-    """Mixin: needs ``socket(name=None) -> FakeSocket`` and a ``_prefixes: dict[str, int]`` attribute."""
+    """Mixin: needs ``socket(name=None) -> FakeSocket`` and ``_prefixes: dict[str, int]`` and
+    ``_unnamed: int`` attributes."""
 
     _prefixes: dict[str, int]
+    _unnamed: int
+
+    def _default_name(self) -> str:
+        """The next default name: ``"socket-1"``, ``"socket-2"``, ..."""
+        self._unnamed += 1
+        return f"socket-{self._unnamed}"
 
     def socket(self, name: str | None = None, family: int = _socket.AF_INET,
                type: int = _socket.SOCK_STREAM) -> FakeSocket:  # pragma: no cover - provided by the network

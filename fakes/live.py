@@ -115,8 +115,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
         """A new real TCP socket (non-blocking) behind a recording front-end."""
         if name is None:
-            self._unnamed += 1
-            name = f"socket-{self._unnamed}"
+            name = self._default_name()
         sock = self._wrap(_socket.socket(family, type), name, False)
         if self.trace is not None:
             self.trace.add(name, "socket", (int(family), int(type)), None)

@@ -105,8 +105,7 @@ class FakeNetwork(SocketFactories, Transport):
         if family != _AF_INET and family != _AF_INET6:
             raise ValueError(f"the fake network simulates AF_INET/AF_INET6 sockets only, not family={family!r}")
         if name is None:
-            self._unnamed += 1
-            name = f"socket-{self._unnamed}"
+            name = self._default_name()
         sock = self._make_socket(name, Ep(name), False, family, type)
         trace = self.trace
         if trace is not None:

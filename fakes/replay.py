@@ -211,8 +211,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
     def socket(self, name: str | None = None, family: int = _socket.AF_INET,
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
         if name is None:
-            self._unnamed += 1
-            name = f"socket-{self._unnamed}"
+            name = self._default_name()
         step = self._next(name, "socket", "created a socket")
         sock = self._new(name)
         if self.trace is not None:
