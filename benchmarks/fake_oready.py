@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import socket
 import statistics
 import sys
 import time
@@ -39,13 +38,7 @@ if str(ROOT) not in sys.path:
 
 import fakes
 import loopsim
-from scenarios.apps.echo import upper_server
-from scenarios.apps.proxy import proxy_server
-
-REQUEST = [b"x" * 256] * 4
-EXPECTED = b"X" * 1024
-DELAY = 5.0
-BUFSIZE = 65536
+from fake_session import DELAY, EXPECTED, PROXY, SERVER2, client, servers
 
 
 def _idle(sock):  # type: ignore[no-untyped-def]
@@ -73,29 +66,15 @@ class World:
     def session(self) -> None:
         """One proxy session, as in sim_vs_trio, on fresh listeners; raises if the result is wrong."""
         net, loop = self.net, self.loop
-        server2 = net.listen(("server2", 80))
-        proxy = net.listen(("proxy", 8080))
+        server2 = net.listen(SERVER2)
+        proxy = net.listen(PROXY)
         start = net.clock.now()
 
-        def client():  # type: ignore[no-untyped-def]
-            sock = net.socket("client")
-            try:
-                yield from loopsim.connect(sock, ("proxy", 8080))
-                for chunk in REQUEST:
-                    yield from loopsim.sendall(sock, chunk)
-                sock.shutdown(socket.SHUT_WR)
-                reply = b""
-                while data := (yield from loopsim.recv(sock, BUFSIZE)):
-                    reply += data
-                return reply
-            finally:
-                sock.close()
-
         def main():  # type: ignore[no-untyped-def]
-            s2 = yield from loopsim.spawn(upper_server(server2, delay=DELAY, max_sessions=1), name="server2")
-            px = yield from loopsim.spawn(proxy_server(proxy, ("server2", 80), net.socket_factory("proxy->server2"),
-                                                       max_sessions=1), name="proxy")
-            reply = yield from loopsim.join((yield from loopsim.spawn(client(), name="client")))
+            s2_gen, px_gen = servers(net, server2, proxy)
+            s2 = yield from loopsim.spawn(s2_gen, name="server2")
+            px = yield from loopsim.spawn(px_gen, name="proxy")
+            reply = yield from loopsim.join((yield from loopsim.spawn(client(net), name="client")))
             yield from loopsim.join(px)
             yield from loopsim.join(s2)
             return reply

@@ -36,7 +36,6 @@ wall clock.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import sys
 import time
@@ -51,13 +50,7 @@ import trio.testing
 
 import fakes
 import loopsim
-from scenarios.apps.echo import upper_server
-from scenarios.apps.proxy import proxy_server
-
-REQUEST = [b"x" * 256] * 4
-EXPECTED = b"X" * 1024
-DELAY = 5.0
-BUFSIZE = 65536
+from fake_session import BUFSIZE, DELAY, EXPECTED, PROXY, REQUEST, SERVER2, client, servers
 
 
 # -- loopsim on the fakes ------------------------------------------------------------------------------
@@ -66,28 +59,13 @@ BUFSIZE = 65536
 def loopsim_session(trace: bool = False) -> None:
     """One proxy session on a fresh FakeNetwork and Loop; raises if the result is wrong."""
     net = fakes.FakeNetwork(trace=trace)
-    server2 = net.listen(("server2", 80))
-    proxy = net.listen(("proxy", 8080))
+    server2 = net.listen(SERVER2)
+    proxy = net.listen(PROXY)
     loop = loopsim.Loop(selector=net.selector(), clock=net.clock)
-    loop.spawn(upper_server(server2, delay=DELAY, max_sessions=1), name="server2")
-    loop.spawn(proxy_server(proxy, ("server2", 80), net.socket_factory("proxy->server2"), max_sessions=1),
-               name="proxy")
-
-    def client():  # type: ignore[no-untyped-def]
-        sock = net.socket("client")
-        try:
-            yield from loopsim.connect(sock, ("proxy", 8080))
-            for chunk in REQUEST:
-                yield from loopsim.sendall(sock, chunk)
-            sock.shutdown(socket.SHUT_WR)
-            reply = b""
-            while data := (yield from loopsim.recv(sock, BUFSIZE)):
-                reply += data
-            return reply
-        finally:
-            sock.close()
-
-    task = loop.spawn(client(), name="client")
+    s2, px = servers(net, server2, proxy)
+    loop.spawn(s2, name="server2")
+    loop.spawn(px, name="proxy")
+    task = loop.spawn(client(net), name="client")
     loop.run()
     server2.close()
     proxy.close()
