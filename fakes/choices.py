@@ -1,5 +1,6 @@
 # fakes.choices: the one source of the fake world's nondeterministic choices.
-# Owns: Chooser (protocol), RandomChooser, DefaultChooser, RecordingChooser. Imports: stdlib only.
+# Owns: Chooser (protocol), DefaultChooser, RecordingChooser; re-exports RandomChooser (fakes.prng).
+# Imports: stdlib, fakes.prng.
 """Every choice the fake world makes goes through a :class:`Chooser`.
 
 Which of several ready sockets ``select`` reports first, how many bytes one
@@ -16,8 +17,9 @@ the smallest values. Callers never ask when there is only one possibility.
 
 from __future__ import annotations
 
-import random
 from typing import Protocol, runtime_checkable
+
+from .prng import RandomChooser
 
 __all__ = ["Chooser", "RandomChooser", "DefaultChooser", "RecordingChooser"]
 
@@ -33,35 +35,6 @@ class Chooser(Protocol):
     def integer(self, label: str, lo: int, hi: int) -> int:
         """An integer ``lo <= v <= hi``; ``lo`` is the simplest."""
         ...
-
-
-class RandomChooser:
-    """Choices from a private ``random.Random(seed)`` (never the global one): reproducible per seed.
-
-    The generator is made at the first draw: many simulated runs never draw at all.
-    """
-
-    __slots__ = ("seed", "_random")
-
-    def __init__(self, seed: int | str | bytes = 0) -> None:
-        self.seed = seed
-        self._random: random.Random | None = None
-
-    @property
-    def _rng(self) -> random.Random:
-        rng = self._random
-        if rng is None:
-            rng = self._random = random.Random(self.seed)
-        return rng
-
-    def index(self, label: str, n: int) -> int:
-        return self._rng.randrange(n) if n > 1 else 0
-
-    def integer(self, label: str, lo: int, hi: int) -> int:
-        return self._rng.randint(lo, hi) if hi > lo else lo
-
-    def __repr__(self) -> str:
-        return f"RandomChooser(seed={self.seed!r})"
 
 
 class DefaultChooser:

@@ -24,10 +24,10 @@ def test_random_chooser_does_not_touch_the_global_random():
 
 def test_single_options_draw_nothing():
     c = RandomChooser(1)
-    state = c._rng.getstate()
+    state = c._state()
     assert c.index("x", 1) == 0
     assert c.integer("y", 4, 4) == 4
-    assert c._rng.getstate() == state
+    assert c._state() == state
 
 
 def test_default_chooser_is_the_simplest_world():
