@@ -14,7 +14,7 @@ from typing import Any, Generator
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(ROOT))  # after site-packages: an installed (compiled) loopsim wins
 
 import loopsim  # noqa: E402
 from scenarios.apps.echo import upper_server  # noqa: E402

@@ -34,7 +34,7 @@ CLIENTS = 50
 
 
 def serve_loopsim(upstream_port: int) -> None:
-    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(ROOT))  # after site-packages: an installed (compiled) loopsim wins
     import selectors
 
     import loopsim

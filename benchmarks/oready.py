@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # after site-packages
 
 import loopsim  # noqa: E402
 from scenarios.apps.echo import upper_server  # noqa: E402

@@ -44,12 +44,21 @@ ReadinessCallback = Callable[["FakeSocket", int], None]
 class Backend(Protocol):
     """What a FakeSocket and a FakeSelector ask of the world behind them."""
 
-    #: the virtual clock the world runs on
-    clock: VirtualClock
-    #: where the front-ends record calls and results; None = tracing is off
-    trace: Trace | None
-    #: the source of nondeterministic choices (the selector draws "select-order")
-    chooser: Chooser
+    # Read-only properties, so that a backend may hold a subclass (a plain attribute satisfies each).
+    @property
+    def clock(self) -> VirtualClock:
+        """The virtual clock the world runs on."""
+        ...
+
+    @property
+    def trace(self) -> Trace | None:
+        """Where the front-ends record calls and results; None = tracing is off."""
+        ...
+
+    @property
+    def chooser(self) -> Chooser:
+        """The source of nondeterministic choices (the selector draws "select-order")."""
+        ...
 
     # -- socket calls ------------------------------------------------------------------
 

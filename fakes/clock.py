@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+from ._compiled import mypyc_attr
+
 __all__ = ["VirtualClock", "to_ns"]
 
 _NS = 1_000_000_000
@@ -26,6 +28,7 @@ def to_ns(seconds: float) -> int:
     return round(seconds * _NS)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class VirtualClock:
     """A clock that moves only when told to. ``now()`` is ``ns / 1e9`` of an integer count."""
 

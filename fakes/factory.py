@@ -1,5 +1,5 @@
 # fakes.factory: the socket factories every network offers (simulated, replayed, live), written once.
-# Owns: SocketFactories (mixin). Imports: stdlib, fakes.{socket,transport}.
+# Owns: SocketFactories (the base class of every network), addr_key. Imports: stdlib, fakes.{_compiled,socket}.
 """``socket_factory``, ``listen`` and ``connect``, in terms of the network's own
 ``socket(name)``. :class:`~fakes.FakeNetwork`, :class:`~fakes.ReplayNetwork`
 and :class:`~fakes.live.LiveNetwork` share them, so a driver names its sockets
@@ -9,16 +9,22 @@ the same way whichever world it runs in (which strict replay relies on).
 from __future__ import annotations
 
 import socket as _socket
-from typing import Callable
+from typing import Any, Callable
 
+from ._compiled import mypyc_attr
 from .socket import FakeSocket, _check_addr
-from .transport import addr_key
 
-__all__ = ["SocketFactories"]
+__all__ = ["SocketFactories", "addr_key"]
 
 
+def addr_key(addr: Any) -> str:
+    """``("server2", 80)`` -> ``"server2:80"``."""
+    return f"{addr[0]}:{addr[1]}"
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SocketFactories:
-    """Mixin: needs ``socket(name=None) -> FakeSocket`` and ``_prefixes: dict[str, int]`` and
+    """Base class of the networks: needs ``socket(name=None) -> FakeSocket`` and ``_prefixes: dict[str, int]`` and
     ``_unnamed: int`` attributes."""
 
     _prefixes: dict[str, int]

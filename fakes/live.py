@@ -32,7 +32,7 @@ from .backend import NoReadiness
 from .factory import SocketFactories
 from .socket import FakeSocket
 from .trace import Trace
-from .transport import addr_key
+from .factory import addr_key
 
 __all__ = ["LiveNetwork", "LiveSelector", "LiveClock"]
 

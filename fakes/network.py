@@ -31,15 +31,16 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from .choices import Chooser, RandomChooser
+from ._compiled import mypyc_attr
 from .clock import VirtualClock, to_ns
 from .config import Endpoint, Fault, Link, NetConfig, Size
-from .factory import SocketFactories
 from .errors import ConfigError, fake_oserror
 from .selector import FakeSelector
 from .socket import FakeSocket
 from .stream import CONNECTED, CONNECTING, FRESH, LISTENING, Ep, Listen, Pipe, mask
 from .trace import Trace
-from .transport import Transport, addr_key
+from .factory import addr_key
+from .transport import Transport
 
 __all__ = ["FakeNetwork"]
 
@@ -51,7 +52,8 @@ _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 
 
-class FakeNetwork(SocketFactories, Transport):
+@mypyc_attr(allow_interpreted_subclasses=True)
+class FakeNetwork(Transport):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
@@ -207,9 +209,7 @@ class FakeNetwork(SocketFactories, Transport):
 
     def _start_connect(self, ep: Ep) -> None:
         link = ep.link = self.config.link_for(ep.peer_key)
-        latency = link.latency
-        if latency:
-            latency = to_ns(latency)
+        latency = to_ns(link.latency) if link.latency else 0
         if latency:
             self._schedule(self.clock.now_ns() + latency, self._syn_arrive, ep)
         else:
@@ -259,9 +259,7 @@ class FakeNetwork(SocketFactories, Transport):
         self._touch(client)
         server.mask = mask(server)
         listen: Listen = lst.listen  # type: ignore[assignment]
-        delay = link.accept_delay
-        if delay:
-            delay = to_ns(delay)
+        delay = to_ns(link.accept_delay) if link.accept_delay else 0
         if delay:
             listen.pending.append(server)
             self._schedule(self.clock.now_ns() + delay, self._accept_ready, (lst, server))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno as _errno
 import selectors
 import socket as _socket
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
 from .choices import DefaultChooser
 from .clock import VirtualClock
@@ -121,7 +121,7 @@ class ReplaySelector(FakeSelector):
             result.append((key, mask))
         trace = net.trace
         if trace is not None:
-            trace.add("select", "select", (timeout,), tuple((k.fileobj.name, m) for k, m in result))
+            trace.add("select", "select", (timeout,), tuple((k.fileobj.name, m) for k, m in result))  # type: ignore[union-attr]
         return result
 
 
@@ -145,7 +145,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
     def _peek(self) -> TraceEvent | None:
         return self.script[self._pos] if self._pos < len(self.script) else None
 
-    def _diverge(self, expected: TraceEvent | None, actual: str, why: str = "") -> None:
+    def _diverge(self, expected: TraceEvent | None, actual: str, why: str = "") -> NoReturn:
         step = self._pos
         if expected is not None and step > 0 and self.script[step - 1] is expected:
             step -= 1  # the step matched by socket and op, then its answer did not fit

@@ -223,7 +223,7 @@ class FakeSelector(selectors.BaseSelector):
             result.append((keys[sock], mask))
         trace = backend.trace
         if trace is not None:
-            trace.add("select", "select", (timeout,), tuple([(key.fileobj.name, m) for key, m in result]))
+            trace.add("select", "select", (timeout,), tuple([(key.fileobj.name, m) for key, m in result]))  # type: ignore[union-attr]
         return result
 
     def _forever(self) -> str:

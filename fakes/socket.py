@@ -25,6 +25,7 @@ import struct
 from operator import index as _index
 from typing import TYPE_CHECKING, Any
 
+from ._compiled import mypyc_attr
 from .errors import FakeBlockingError, errno_name, fake_oserror
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def _byte_buffer(data: Any) -> bytes | bytearray | memoryview:
     return view
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FakeSocket:
     """A fake TCP socket. Create them with a network (``net.socket()``, ``net.connect()``,
     ``net.listen()``); the constructor is for backends.

@@ -1,5 +1,5 @@
 # fakes.transport: the simulated TCP's answers to socket calls (the sock_* half of the backend protocol), delivery.
-# Owns: Transport, FakeNetwork's base class. Imports: stdlib, fakes.{errors,stream}; time/config/faults are FakeNetwork's.
+# Owns: Transport, FakeNetwork's base class. Imports: stdlib, fakes.{errors,factory,stream}; time/config/faults are FakeNetwork's.
 """How the simulated TCP answers socket calls.
 
 :class:`Transport` implements the ``sock_*`` methods of
@@ -24,7 +24,9 @@ import errno
 import heapq
 from typing import TYPE_CHECKING, Any
 
+from ._compiled import mypyc_attr
 from .errors import fake_oserror
+from .factory import SocketFactories, addr_key
 from .stream import (CLOSE, CLOSED, CONNECTED, CONNECTING, DATA, FAILED, FIN, FRESH, LISTENING, READ, RST,
                      STATE_NAMES, WRITE, Ep, Pipe, mask)
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from .socket import FakeSocket
     from .trace import Trace
 
-__all__ = ["Transport", "addr_key"]
+__all__ = ["Transport"]
 
 _EAGAIN = errno.EAGAIN
 _ECONNRESET = errno.ECONNRESET
@@ -43,16 +45,12 @@ _ENOTCONN = errno.ENOTCONN
 _SHUT_RD, _SHUT_WR, _SHUT_RDWR = 0, 1, 2
 
 
-def addr_key(addr: Any) -> str:
-    """``("server2", 80)`` -> ``"server2:80"``."""
-    return f"{addr[0]}:{addr[1]}"
-
-
-class Transport:
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Transport(SocketFactories):
     """The socket-call half of the fake network (see the module doc)."""
 
     clock: VirtualClock
-    trace: Trace | None
+    trace: Any  # a Trace, None, or a wrapper with its add() (a harness's watch on the trace)
     chooser: Chooser
     _heap: list[tuple[int, int, Any, Any]]
     _open: dict[int, FakeSocket]

@@ -16,6 +16,7 @@ import selectors
 from collections import deque
 from typing import Any, Callable
 
+from ._compiled import mypyc_attr
 from .errors import UsageError
 from .task import Task
 from .waits import Reg as _Reg
@@ -27,6 +28,7 @@ EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Interest:
     """Mixin for :class:`~loopsim.Loop`: the registration bookkeeping around ``selector``."""
 
@@ -34,6 +36,7 @@ class Interest:
     _regs: dict[Any, _Reg]
     _dirty: list[_Reg]
     _ready: deque[Task]
+    _sweep_due: float | None
 
     def _sync_interest(self) -> None:
         """Bring the selector in line with the waiters of every socket whose waiters changed."""
@@ -85,6 +88,9 @@ class Interest:
                 except (KeyError, ValueError, OSError):
                     pass
             reg.mask = 0
+        if reg.reader is None and reg.writer is None:  # closed after its last wait: nobody to tell
+            self._regs.pop(reg.sock, None)
+            return
         what = describe_socket(reg.sock)
         if what == "<closed socket>":
             what = f"<closed socket, fd {reg.fd}>"

@@ -25,6 +25,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Generator, Iterable
 
+from ._compiled import mypyc_attr
 from .clock import MonotonicClock
 from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
@@ -60,6 +61,7 @@ _RESOLUTION = 1e-9
 _SWEEP_EVERY = 0.1
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Loop(Interest):
     """A generator event loop over an injected selector and clock.
 
@@ -102,7 +104,8 @@ class Loop(Interest):
         self._epoll: tuple[Any, dict[int, selectors.SelectorKey]] | None = None
         if (type(self.selector) is getattr(selectors, "EpollSelector", None) and not self._hooks.before_io_wait
                 and not self._hooks.after_io_wait):
-            epoll, fd_to_key = getattr(self.selector, "_selector", None), getattr(self.selector, "_fd_to_key", None)
+            epoll: Any = getattr(self.selector, "_selector", None)
+            fd_to_key = getattr(self.selector, "_fd_to_key", None)
             if hasattr(epoll, "poll") and isinstance(fd_to_key, dict):
                 self._epoll = (epoll.poll, fd_to_key)
         # Every clock read goes through _now: the clock's now(), or for the real clock the C function behind it.
@@ -181,6 +184,8 @@ class Loop(Interest):
         timeout = 0.0 if ready else self._wait_time()
         dirty = self._dirty
         raw = self._epoll is not None
+        events: Any
+        key: Any
         if raw:  # (fd, epoll bits) pairs, turned into (key, mask) below as EpollSelector.select would
             events = self._poll_epoll(timeout)
             get_key = self._epoll[1].get  # type: ignore[index]
@@ -331,7 +336,6 @@ class Loop(Interest):
         before, after = self._before_step, self._after_step
         for _ in range(n):
             task = ready.popleft()
-            gen = task.gen
             send, throw = task._send, task._throw
             task._send = task._throw = None
             self._current = task
@@ -341,7 +345,7 @@ class Loop(Interest):
             try:
                 while True:
                     try:
-                        request = gen.send(send) if throw is None else gen.throw(throw)
+                        request = task._resume(send) if throw is None else task.gen.throw(throw)
                     except StopIteration as stop:
                         self._finish(task, stop.value, None)
                         break

@@ -49,12 +49,13 @@ class Task:
 
     __slots__ = (
         "name", "gen", "loop", "_done", "_result", "_exception", "_observed",
-        "_send", "_throw", "_wait", "_joiners", "_pending_cancel", "_scopes", "_seq",
+        "_send", "_throw", "_resume", "_wait", "_joiners", "_pending_cancel", "_scopes", "_seq",
     )
 
     def __init__(self, gen: Generator[Any, Any, Any], name: str, loop: Any, seq: int) -> None:
         self.name = name
         self.gen = gen
+        self._resume = gen.send  # bound once: the loop resumes a task many times
         self.loop = loop
         self._seq = seq
         self._done = False
@@ -64,8 +65,7 @@ class Task:
         # What to resume the generator with next: a value, or an exception to throw.
         self._send: Any = None
         self._throw: BaseException | None = None
-        # What the task is parked on (a tuple describing the wait) or None.
-        self._wait: tuple[Any, ...] | None = None
+        self._wait: Any = None  # a Reg, Timer or Task while it waits
         self._joiners: list[Task] = []
         self._pending_cancel: Cancelled | None = None
         self._scopes: list[Scope] = []
@@ -121,7 +121,7 @@ def task_location(gen: Generator[Any, Any, Any]) -> str:
     Follows the ``yield from`` chain, so a task parked inside
     ``loopsim.recv`` reports the application line that called it.
     """
-    frames = []
+    frames: list[Any] = []
     g: Any = gen
     while g is not None:
         frame = getattr(g, "gi_frame", None)
@@ -129,7 +129,7 @@ def task_location(gen: Generator[Any, Any, Any]) -> str:
             break
         frames.append(frame)
         g = getattr(g, "gi_yieldfrom", None)
-    for frame in reversed(frames):
+    for frame in frames[::-1]:
         filename = frame.f_code.co_filename
         if os.path.dirname(os.path.abspath(filename)) != _PACKAGE_DIR:
             return f"{filename}:{frame.f_lineno}"

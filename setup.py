@@ -1,0 +1,30 @@
+# setup.py: the optional compiled core. Everything else about the package is in pyproject.toml.
+"""``LOOPSIM_MYPYC=1 pip install .`` compiles the hot path - the loop and the
+simulated network - with mypyc (a C compiler and the Python headers needed);
+without it the package is pure Python. Both behave the same; the test suite
+runs the compiled build too (tests/test_compiled.py).
+"""
+
+import os
+
+from setuptools import setup
+
+# The modules of the select -> resume path and of the simulated socket calls. Not compiled: the
+# public API's input checking (config, errors), the operations tasks `yield from` (ops: real generators,
+# so tracebacks and Task.where show their frames) and the harness, which stay plain Python.
+COMPILED_MODULES = [
+    "loopsim/requests.py", "loopsim/waits.py", "loopsim/task.py", "loopsim/interest.py", "loopsim/loop.py",
+    "fakes/clock.py", "fakes/prng.py", "fakes/stream.py", "fakes/trace.py", "fakes/socket.py", "fakes/factory.py",
+    "fakes/transport.py", "fakes/network.py", "fakes/selector.py",
+]
+
+
+def ext_modules():  # type: ignore[no-untyped-def]
+    if os.environ.get("LOOPSIM_MYPYC", "0").strip() in ("", "0"):
+        return []
+    from mypyc.build import mypycify
+
+    return mypycify(COMPILED_MODULES, opt_level="3")
+
+
+setup(ext_modules=ext_modules())
