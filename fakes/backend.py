@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .choices import Chooser
     from .clock import VirtualClock
     from .socket import FakeSocket
-    from .trace import Trace
 
 __all__ = ["Backend", "ReadinessCallback", "NoReadiness"]
 
@@ -51,8 +50,9 @@ class Backend(Protocol):
         ...
 
     @property
-    def trace(self) -> Trace | None:
-        """Where the front-ends record calls and results; None = tracing is off."""
+    def trace(self) -> Any:
+        """Where the front-ends record calls and results: a :class:`~fakes.Trace`, or any object with
+        its ``add(sock, op, args, result)``; None = tracing is off."""
         ...
 
     @property
@@ -74,7 +74,7 @@ class Backend(Protocol):
         """A new connection ``(conn, peer_addr)`` in blocking mode; raises EAGAIN, EINVAL."""
         ...
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: tuple[str, int]) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
         """Start or check a connect; returns an errno (0, EINPROGRESS, EALREADY, EISCONN, ...)."""
         ...
 
@@ -90,7 +90,7 @@ class Backend(Protocol):
         """The socket is being closed (once). ``abort``: SO_LINGER with timeout 0 (send a reset)."""
         ...
 
-    def sock_bind(self, sock: FakeSocket, addr: tuple[str, int]) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
         """Bind to ``addr``; raises EADDRINUSE, EINVAL."""
         ...
 

@@ -148,7 +148,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
         conn._ep.peer = tuple(peer[:2])
         return conn, tuple(peer[:2])
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: tuple[str, int]) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
         ep: _Ep = sock._ep
         err = ep.real.connect_ex(self._real_addr.get(addr_key(addr), addr))
         ep.peer = addr
@@ -170,7 +170,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
             real.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
         real.close()
 
-    def sock_bind(self, sock: FakeSocket, addr: tuple[str, int]) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
         ep: _Ep = sock._ep
         ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         ep.real.bind((self.host, 0))

@@ -69,7 +69,7 @@ class FakeNetwork(Transport):
             raise ConfigError("config", config, "must be a NetConfig")
         self.seed = seed
         self.clock = VirtualClock()
-        self.trace = Trace(self.clock) if trace else None
+        self.trace: Any = Trace(self.clock) if trace else None  # or a wrapper with its add() (a harness watch)
         self.chooser = chooser if chooser is not None else RandomChooser(seed)
         self.config = config
         self._heap: list[tuple[int, int, Any, Any]] = []
@@ -242,7 +242,7 @@ class FakeNetwork(Transport):
             return
         self._establish(lst, ep)
 
-    def _find_listener(self, addr: tuple[str, int]) -> Ep | None:
+    def _find_listener(self, addr: Any) -> Ep | None:
         listeners = self._listeners
         return (listeners.get(addr_key(addr)) or listeners.get(f"0.0.0.0:{addr[1]}")
                 or listeners.get(f":{addr[1]}"))

@@ -13,6 +13,7 @@ for the same seed in every process and on every platform.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 __all__ = ["RandomChooser"]
 
@@ -29,7 +30,7 @@ def _splitmix64(state: int) -> tuple[int, int]:
     return state, z ^ (z >> 31)
 
 
-def _seed_bits(seed: int | str | bytes) -> int:
+def _seed_bits(seed: Any) -> int:
     """64 bits from a seed: a 64-bit int as it is, anything else through SHA-256."""
     if isinstance(seed, int) and -(1 << 63) <= seed < (1 << 63):
         return seed & _M64
@@ -50,7 +51,7 @@ class RandomChooser:
 
     __slots__ = ("seed", "_x", "_y", "_z", "_w")
 
-    def __init__(self, seed: int | str | bytes = 0) -> None:
+    def __init__(self, seed: Any = 0) -> None:  # int, str or bytes: checked here, with a clear error
         self.seed = seed
         state, a = _splitmix64(_seed_bits(seed))
         _, b = _splitmix64(state)

@@ -28,6 +28,7 @@ import selectors
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ._compiled import mypyc_attr
 from .clock import to_ns
 from .errors import WouldBlockForever
 from .socket import FakeSocket
@@ -71,6 +72,7 @@ class _KeyMap(Mapping):  # type: ignore[type-arg]
         return (key.fd for key in list(self._keys.values()))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FakeSelector(selectors.BaseSelector):
     """A selector over the fake sockets of one backend (``net.selector()``)."""
 
@@ -106,7 +108,7 @@ class FakeSelector(selectors.BaseSelector):
                 return sock
         raise KeyError(f"{fileobj!r} is not registered")
 
-    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+    def register(self, fileobj: Any, events: Any, data: Any = None) -> selectors.SelectorKey:  # events: as given
         # The usual case (a live fake socket of this network, int events) skips the checks' calls.
         if not (fileobj.__class__ is FakeSocket and events.__class__ is int and 0 < events <= _ALL
                 and not self._closed and fileobj._backend is self._backend and fileobj._fd >= 0):
@@ -124,7 +126,7 @@ class FakeSelector(selectors.BaseSelector):
             self._ready[fileobj] = mask
         return key
 
-    def _check_register(self, fileobj: Any, events: int) -> None:
+    def _check_register(self, fileobj: Any, events: Any) -> None:
         """The errors ``register`` raises, as the standard library's selectors raise them."""
         if self._closed:
             raise ValueError("I/O operation on closed selector")
@@ -150,7 +152,7 @@ class FakeSelector(selectors.BaseSelector):
         self._backend.unwatch(sock, self._on_readiness)  # equal to the one watched
         return key
 
-    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+    def modify(self, fileobj: Any, events: Any, data: Any = None) -> selectors.SelectorKey:
         sock = self._lookup(fileobj)
         key = self._keys.get(sock)
         if key is None:

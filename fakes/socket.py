@@ -109,7 +109,7 @@ class FakeSocket:
         self.type = kind if kind is not None else _enum(_socket.SocketKind, type)
         self.proto = proto
         self._backend = backend
-        self._trace = backend.trace
+        self._trace: Any = backend.trace
         self._fd = fd
         self._ep: Any = None  # backend-private state
         self._timeout: float | None = None if blocking else 0.0
@@ -279,7 +279,7 @@ class FakeSocket:
             trace.add(self.name, "accept", (), (conn.name, addr))
         return conn, addr
 
-    def connect_ex(self, address: tuple[str, int]) -> int:
+    def connect_ex(self, address: Any) -> int:
         """Start connecting; returns an errno: EINPROGRESS (started), EALREADY (in progress),
         0 (finished: reported once), EISCONN (connected), ECONNREFUSED, ..."""
         if self._fd < 0:
@@ -292,13 +292,13 @@ class FakeSocket:
                 raise self._would_block("connect")
         return err
 
-    def _connect_ex(self, addr: tuple[str, int]) -> int:
+    def _connect_ex(self, addr: Any) -> int:
         err = self._backend.sock_connect_ex(self, addr)
         if self._trace is not None:
             self._record("connect_ex", (addr,), err)
         return err
 
-    def connect(self, address: tuple[str, int]) -> None:
+    def connect(self, address: Any) -> None:
         """Like :meth:`connect_ex`, raising the errno: ``BlockingIOError`` EINPROGRESS when started."""
         err = self.connect_ex(address)
         if err:
@@ -394,7 +394,7 @@ class FakeSocket:
 
     # -- addresses ----------------------------------------------------------------------------
 
-    def bind(self, address: tuple[str, int]) -> None:
+    def bind(self, address: Any) -> None:
         if self._fd < 0:
             raise _ebadf()
         addr = _check_addr(address, "bind", self.family)

@@ -302,7 +302,7 @@ class Transport(SocketFactories):
 
     # -- connections -----------------------------------------------------------------------------
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: tuple[str, int]) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
         ep: Ep = sock._ep
         state = ep.state
         if state == FRESH:
@@ -436,7 +436,7 @@ class Transport(SocketFactories):
 
     # -- addresses -------------------------------------------------------------------------------
 
-    def sock_bind(self, sock: FakeSocket, addr: tuple[str, int]) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
         ep: Ep = sock._ep
         if ep.local is not None or ep.state != FRESH:
             raise fake_oserror(errno.EINVAL)

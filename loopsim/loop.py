@@ -287,7 +287,9 @@ class Loop(Interest):
                 self._sweep_closed()  # a waiter of a closed socket is told, not reported as deadlocked
                 if self._ready:
                     return []
-                raise self._deadlock(str(exc)) from exc
+                deadlock = self._deadlock(str(exc))
+                deadlock.__cause__ = exc  # (`raise ... from` loses the cause in the compiled build)
+                raise deadlock
             raise
         for hook in hooks.after_io_wait:
             hook(events)

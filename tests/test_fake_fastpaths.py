@@ -93,7 +93,9 @@ def test_register_outside_the_fast_path_checks_then_registers() -> None:
 
 def test_a_finished_connection_is_freed_without_the_cyclic_gc() -> None:
     import gc
-    import weakref
+
+    def live_sockets() -> list[str]:  # (not weakrefs: the compiled FakeSocket has none)
+        return sorted(o.name for o in gc.get_objects() if isinstance(o, FakeSocket) and o._backend is net)
 
     net = FakeNetwork()
     sel = net.selector()
@@ -103,7 +105,7 @@ def test_a_finished_connection_is_freed_without_the_cyclic_gc() -> None:
     sel.register(conn, selectors.EVENT_READ)
     client.sendall(b"ping")
     assert conn.recv(10) == b"ping"
-    refs = [weakref.ref(s) for s in (client, conn)]
+    assert "client" in live_sockets()
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -111,7 +113,7 @@ def test_a_finished_connection_is_freed_without_the_cyclic_gc() -> None:
         conn.close()
         client.close()
         del client, conn
-        assert [r() for r in refs] == [None, None]
+        assert live_sockets() == ["server2:80"]
     finally:
         if enabled:
             gc.enable()
