@@ -22,6 +22,7 @@
 Nothing here imports loopsim: any selectors-based code can run on it.
 """
 
+from . import network as _network_module
 from .backend import Backend
 from .choices import Chooser, DefaultChooser, RandomChooser, RecordingChooser
 from .clock import VirtualClock
@@ -40,5 +41,8 @@ __all__ = [
     "Chooser", "RandomChooser", "DefaultChooser", "RecordingChooser",
     "Backend",
     "ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence",
-    "fake_oserror", "errno_name", "WouldBlockForever", "FakeBlockingError", "ConfigError",
+    "fake_oserror", "errno_name", "WouldBlockForever", "FakeBlockingError", "ConfigError", "COMPILED",
 ]
+
+#: True when the simulated network was compiled with mypyc (``LOOPSIM_MYPYC=1 pip install .``).
+COMPILED: bool = not _network_module.__file__.endswith(".py")

@@ -17,6 +17,7 @@ fakes (``fakes.FakeNetwork``) in virtual time: ``Loop(selector=..., clock=...)``
 
 from __future__ import annotations
 
+from . import loop as _loop_module
 from .clock import Clock, MonotonicClock
 from .errors import (
     AppError,
@@ -53,7 +54,10 @@ __all__ = [
     "wait_readable", "wait_writable", "sleep", "recv", "send", "sendall", "accept",
     "connect", "spawn", "join", "timeout", "now", "current_task",
     "LoopsimError", "InputError", "AppError", "UsageError", "BadRequest", "Deadlock",
-    "InternalError", "Cancelled", "Timeout",
+    "InternalError", "Cancelled", "Timeout", "COMPILED",
 ]
 
 __version__ = "0.1.0"
+
+#: True when the loop was compiled with mypyc (``LOOPSIM_MYPYC=1 pip install .``; see the README).
+COMPILED: bool = not _loop_module.__file__.endswith(".py")
