@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 if TYPE_CHECKING:
     from .choices import Chooser
     from .clock import VirtualClock
-    from .socket import FakeSocket
+    from .socket import Address, FakeSocket
 
 __all__ = ["Backend", "ReadinessCallback", "NoReadiness"]
 
@@ -74,7 +74,7 @@ class Backend(Protocol):
         """A new connection ``(conn, peer_addr)`` in blocking mode; raises EAGAIN, EINVAL."""
         ...
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
         """Start or check a connect; returns an errno (0, EINPROGRESS, EALREADY, EISCONN, ...)."""
         ...
 
@@ -90,7 +90,7 @@ class Backend(Protocol):
         """The socket is being closed (once). ``abort``: SO_LINGER with timeout 0 (send a reset)."""
         ...
 
-    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         """Bind to ``addr``; raises EADDRINUSE, EINVAL."""
         ...
 

@@ -12,7 +12,7 @@ import socket as _socket
 from typing import Any, Callable
 
 from ._compiled import mypyc_attr
-from .socket import FakeSocket, _check_addr
+from .socket import Address, FakeSocket, _check_addr
 
 __all__ = ["SocketFactories", "addr_key"]
 
@@ -48,7 +48,7 @@ class SocketFactories:
         new_socket.__qualname__ = f"socket_factory({prefix!r})"
         return new_socket
 
-    def listen(self, addr: Any, name: str | None = None, backlog: int | None = None) -> FakeSocket:
+    def listen(self, addr: Address, name: str | None = None, backlog: int | None = None) -> FakeSocket:
         """A socket bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
         addr = _check_addr(addr, "listen", _socket.AF_INET)
         sock = self.socket(addr_key(addr) if name is None else name)
@@ -60,7 +60,7 @@ class SocketFactories:
             raise
         return sock
 
-    def connect(self, addr: Any, name: str | None = None) -> FakeSocket:
+    def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
         """``socket(name)`` plus ``connect_ex(addr)``: non-blocking, connect in progress."""
         sock = self.socket(name)
         sock.connect_ex(addr)

@@ -30,7 +30,7 @@ from typing import Any
 from .choices import DefaultChooser
 from .backend import NoReadiness
 from .factory import SocketFactories
-from .socket import FakeSocket
+from .socket import Address, FakeSocket
 from .trace import Trace
 from .factory import addr_key
 
@@ -106,7 +106,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
 
     def _wrap(self, real: _socket.socket, name: str, blocking: bool) -> FakeSocket:
         real.setblocking(False)
-        sock = FakeSocket(self, name, real.fileno(), blocking=blocking)
+        sock = FakeSocket(self, name, real.fileno(), blocking=blocking)  # type: ignore[arg-type] # LiveClock for VirtualClock
         sock._ep = _Ep(real)
         self._open.append(sock)
         return sock
@@ -148,9 +148,10 @@ class LiveNetwork(SocketFactories, NoReadiness):
         conn._ep.peer = tuple(peer[:2])
         return conn, tuple(peer[:2])
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
         ep: _Ep = sock._ep
-        err = ep.real.connect_ex(self._real_addr.get(addr_key(addr), addr))
+        real_addr: Any = self._real_addr.get(addr_key(addr), addr)
+        err = ep.real.connect_ex(real_addr)
         ep.peer = addr
         try:
             self._names_by_real[ep.real.getsockname()[:2]] = sock.name
@@ -170,7 +171,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
             real.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
         real.close()
 
-    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         ep: _Ep = sock._ep
         ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         ep.real.bind((self.host, 0))

@@ -36,7 +36,7 @@ from .clock import VirtualClock, to_ns
 from .config import Endpoint, Fault, Link, NetConfig, Size
 from .errors import ConfigError, fake_oserror
 from .selector import FakeSelector
-from .socket import FakeSocket
+from .socket import Address, FakeSocket
 from .stream import CONNECTED, CONNECTING, FRESH, LISTENING, Ep, Listen, Pipe, mask
 from .trace import Trace
 from .factory import addr_key
@@ -242,7 +242,7 @@ class FakeNetwork(Transport):
             return
         self._establish(lst, ep)
 
-    def _find_listener(self, addr: Any) -> Ep | None:
+    def _find_listener(self, addr: Address) -> Ep | None:
         listeners = self._listeners
         return (listeners.get(addr_key(addr)) or listeners.get(f"0.0.0.0:{addr[1]}")
                 or listeners.get(f":{addr[1]}"))

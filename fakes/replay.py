@@ -30,7 +30,7 @@ from .errors import fake_oserror
 from .backend import NoReadiness
 from .factory import SocketFactories
 from .selector import FakeSelector
-from .socket import FakeSocket
+from .socket import Address, FakeSocket
 from .trace import Trace, TraceEvent, format_value
 
 __all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
@@ -253,7 +253,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
         conn._ep["local"] = sock._ep["local"]
         return conn, tuple(peer)
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
         step = self._next(sock.name, "connect_ex", f"called connect_ex({addr!r})")
         if step.args and tuple(step.args[0]) != tuple(addr):
             self._diverge(step, f"called connect_ex({addr!r})", "a different address")
@@ -269,7 +269,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
         self._next(sock.name, "close", "called close()")
 
-    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         self._answer(self._next(sock.name, "bind", f"called bind({addr!r})"))
         sock._ep["local"] = tuple(addr)
 

@@ -31,7 +31,12 @@ from .errors import FakeBlockingError, errno_name, fake_oserror
 if TYPE_CHECKING:
     from .backend import Backend
 
-__all__ = ["FakeSocket"]
+__all__ = ["FakeSocket", "Address"]
+
+#: What connect/bind take: ``("host", port)``, or ``(host, port, flowinfo, scope_id)`` for AF_INET6.
+#: Typed Any on purpose: a wrong value must reach the socket's own check (``_check_addr``) and its
+#: clear error, in the compiled build too (mypyc would reject it first with a bare TypeError).
+Address = Any
 
 _EAGAIN = errno.EAGAIN
 _EINPROGRESS = errno.EINPROGRESS
@@ -279,7 +284,7 @@ class FakeSocket:
             trace.add(self.name, "accept", (), (conn.name, addr))
         return conn, addr
 
-    def connect_ex(self, address: Any) -> int:
+    def connect_ex(self, address: Address) -> int:
         """Start connecting; returns an errno: EINPROGRESS (started), EALREADY (in progress),
         0 (finished: reported once), EISCONN (connected), ECONNREFUSED, ..."""
         if self._fd < 0:
@@ -292,13 +297,13 @@ class FakeSocket:
                 raise self._would_block("connect")
         return err
 
-    def _connect_ex(self, addr: Any) -> int:
+    def _connect_ex(self, addr: Address) -> int:
         err = self._backend.sock_connect_ex(self, addr)
         if self._trace is not None:
             self._record("connect_ex", (addr,), err)
         return err
 
-    def connect(self, address: Any) -> None:
+    def connect(self, address: Address) -> None:
         """Like :meth:`connect_ex`, raising the errno: ``BlockingIOError`` EINPROGRESS when started."""
         err = self.connect_ex(address)
         if err:
@@ -394,7 +399,7 @@ class FakeSocket:
 
     # -- addresses ----------------------------------------------------------------------------
 
-    def bind(self, address: Any) -> None:
+    def bind(self, address: Address) -> None:
         if self._fd < 0:
             raise _ebadf()
         addr = _check_addr(address, "bind", self.family)

@@ -33,7 +33,7 @@ from .stream import (CLOSE, CLOSED, CONNECTED, CONNECTING, DATA, FAILED, FIN, FR
 if TYPE_CHECKING:
     from .choices import Chooser
     from .clock import VirtualClock
-    from .socket import FakeSocket
+    from .socket import Address, FakeSocket
     from .trace import Trace
 
 __all__ = ["Transport"]
@@ -302,7 +302,7 @@ class Transport(SocketFactories):
 
     # -- connections -----------------------------------------------------------------------------
 
-    def sock_connect_ex(self, sock: FakeSocket, addr: Any) -> int:
+    def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
         ep: Ep = sock._ep
         state = ep.state
         if state == FRESH:
@@ -436,7 +436,7 @@ class Transport(SocketFactories):
 
     # -- addresses -------------------------------------------------------------------------------
 
-    def sock_bind(self, sock: FakeSocket, addr: Any) -> None:
+    def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         ep: Ep = sock._ep
         if ep.local is not None or ep.state != FRESH:
             raise fake_oserror(errno.EINVAL)

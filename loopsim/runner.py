@@ -180,15 +180,15 @@ def _judge(sc: Scenario, outcome: Outcome) -> list[str]:
         message = result_has(**e.result)(outcome)
         if message:
             failures.append(f"result: {message}")
-    for name, want in e.tasks.items():
-        got = outcome.tasks.get(name)
-        if got is None:
-            failures.append(f"tasks[{name!r}]: expected {want}, but no task of that name ended")
-        elif got.status != want:
-            failures.append(f"tasks[{name!r}]: expected {want}, got {got}")
-    for name, got in outcome.tasks.items():
-        if name not in e.tasks and got.status not in ("ok", "cancelled"):
-            failures.append(f"task {name!r} died: {got} (list it under [expect] tasks if that is expected)")
+    for name, status in e.tasks.items():
+        ended = outcome.tasks.get(name)
+        if ended is None:
+            failures.append(f"tasks[{name!r}]: expected {status}, but no task of that name ended")
+        elif ended.status != status:
+            failures.append(f"tasks[{name!r}]: expected {status}, got {ended}")
+    for name, ended in outcome.tasks.items():
+        if name not in e.tasks and ended.status not in ("ok", "cancelled"):
+            failures.append(f"task {name!r} died: {ended} (list it under [expect] tasks if that is expected)")
     if e.max_time is not None and outcome.virtual_time > e.max_time:
         failures.append(f"max_time: took {outcome.virtual_time:.6f} virtual seconds, more than {e.max_time}")
     if e.min_time is not None and outcome.virtual_time < e.min_time:

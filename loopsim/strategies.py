@@ -220,7 +220,8 @@ def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patte
         elif knob in ("max_send", "max_recv"):
             endpoints_.append(fakes.Endpoint(pattern=target, **{knob: size}))
         elif knob in ("max_send_range", "max_recv_range"):
-            endpoints_.append(fakes.Endpoint(pattern=target, **{knob[:-6]: (1, size)}))
+            ranged: dict[str, Any] = {knob[:-6]: (1, size)}
+            endpoints_.append(fakes.Endpoint(pattern=target, **ranged))
         elif knob in ("rcvbuf", "sndbuf"):
             endpoints_.append(fakes.Endpoint(pattern=target, **{knob: 1 + mag}))
         elif len(faults_) < max_faults:
