@@ -53,9 +53,9 @@ class RandomChooser:
 
     def __init__(self, seed: Any = 0) -> None:  # int, str or bytes: checked here, with a clear error
         self.seed = seed
-        state, a = _splitmix64(_seed_bits(seed))
-        _, b = _splitmix64(state)
-        self._x, self._y, self._z, self._w = a >> 32, a & _M32, b >> 32, (b & _M32) or 1  # never all zero
+        _, a = _splitmix64(_seed_bits(seed))  # 64 well-mixed bits, spread over the four words
+        hi, lo = a >> 32, a & _M32
+        self._x, self._y, self._z, self._w = hi, lo, hi ^ 0x9E3779B9, (lo ^ 0x7F4A7C15) or 1  # never all zero
 
     def _next32(self) -> int:
         x = self._x

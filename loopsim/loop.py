@@ -389,7 +389,8 @@ class Loop(Interest):
         task._result = result
         task._exception = exc
         del self._tasks[task._seq]
-        for joiner in task._joiners:
+        joiners, task._joiners = task._joiners, None
+        for joiner in joiners or ():
             task._observed = True
             joiner._wait = None
             if exc is None:
@@ -399,7 +400,6 @@ class Loop(Interest):
             else:
                 joiner._throw = exc
             self._ready.append(joiner)
-        task._joiners = []
         if exc is not None and not isinstance(exc, Cancelled):
             self._failed.append(task)
         for hook in self._hooks.task_exited:
@@ -468,7 +468,10 @@ class Loop(Interest):
             if target._exception is not None:
                 raise target._exception
             return target._result
-        target._joiners.append(task)
+        if target._joiners is None:
+            target._joiners = [task]
+        else:
+            target._joiners.append(task)
         task._wait = target
         return _PARK
 
@@ -555,7 +558,7 @@ class Loop(Interest):
                 self._dirty.append(wait)
         elif isinstance(wait, _Timer):
             wait.cancelled = True
-        elif isinstance(wait, Task):
+        elif isinstance(wait, Task) and wait._joiners is not None:
             wait._joiners.remove(task)
 
     # -- reports -----------------------------------------------------------------------

@@ -49,7 +49,7 @@ class Task:
 
     __slots__ = (
         "name", "gen", "loop", "_done", "_result", "_exception", "_observed",
-        "_send", "_throw", "_resume", "_wait", "_joiners", "_pending_cancel", "_scopes", "_seq",
+        "_send", "_throw", "_resume", "_wait", "_joiners", "_pending_cancel", "_seq",
     )
 
     def __init__(self, gen: Generator[Any, Any, Any], name: str, loop: Any, seq: int) -> None:
@@ -66,9 +66,8 @@ class Task:
         self._send: Any = None
         self._throw: BaseException | None = None
         self._wait: Any = None  # a Reg, Timer or Task while it waits
-        self._joiners: list[Task] = []
+        self._joiners: list[Task] | None = None  # the tasks joining this one (made by the first join)
         self._pending_cancel: Cancelled | None = None
-        self._scopes: list[Scope] = []
 
     # -- public API ---------------------------------------------------------
 
