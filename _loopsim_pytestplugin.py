@@ -37,7 +37,7 @@ def pytest_collect_file(file_path: Any, parent: Any) -> Any:
         return None
     if _MARK not in head:
         return None
-    from loopsim.pytest_items import ScenarioFile
+    from loopsim.harness.pytest_items import ScenarioFile
 
     return ScenarioFile.from_parent(parent, path=file_path)
 

@@ -13,7 +13,8 @@ from setuptools import setup
 # public API's input checking (config, errors), the operations tasks `yield from` (ops: real generators,
 # so tracebacks and Task.where show their frames) and the harness, which stay plain Python.
 COMPILED_MODULES = [
-    "loopsim/requests.py", "loopsim/waits.py", "loopsim/task.py", "loopsim/interest.py", "loopsim/loop.py",
+    "loopsim/loop/requests.py", "loopsim/loop/waits.py", "loopsim/loop/task.py", "loopsim/loop/registrations.py",
+    "loopsim/loop/eventloop.py",
     "fakes/clock.py", "fakes/prng.py", "fakes/stream.py", "fakes/trace.py", "fakes/socket.py", "fakes/factory.py",
     "fakes/transport.py", "fakes/network.py", "fakes/selector.py",
 ]

@@ -26,7 +26,7 @@ import time
 import fakes
 from loopsim.explore import explore
 from loopsim.outcome import delivered_intact
-from loopsim.runner import run_world
+from loopsim.harness.runner import run_world
 from scenarios.drivers import proxy_world
 
 ARGS = {"session_timeout": 30.0, "client_timeout": 60.0}

@@ -43,7 +43,7 @@ def listening() -> socket.socket:
     return sock
 
 
-def client(addr) -> loopsim.ops.Op[bytes]:
+def client(addr) -> loopsim.loop.ops.Op[bytes]:
     sock = socket.socket()
     sock.setblocking(False)
     try:
@@ -58,7 +58,7 @@ def client(addr) -> loopsim.ops.Op[bytes]:
         sock.close()
 
 
-def idle_reader(sock: socket.socket) -> loopsim.ops.Op[None]:
+def idle_reader(sock: socket.socket) -> loopsim.loop.ops.Op[None]:
     yield from loopsim.recv(sock, 1)  # nothing ever comes: it waits until cancelled
 
 

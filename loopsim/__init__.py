@@ -1,5 +1,6 @@
-# loopsim: the package users import. Re-exports the loop layer (stdlib only).
-# Owns: the public names. Imports: the loop layer modules only; never fakes, pytest or hypothesis.
+# loopsim: the package users import. Its public names are the loop layer's (loopsim/loop/, stdlib only);
+# the harness (loopsim/harness/: scenarios, gate, explore, CLI, pytest items) is imported on demand.
+# Owns: the public names. Imports: loopsim.loop only; never the harness, fakes, pytest or hypothesis.
 """loopsim: a generator event loop, and a harness that runs it deterministically.
 
 Tasks are generators that ``yield from`` loopsim's operations::
@@ -17,28 +18,30 @@ fakes (``fakes.FakeNetwork``) in virtual time: ``Loop(selector=..., clock=...)``
 
 from __future__ import annotations
 
-from . import loop as _loop_module
-from .clock import Clock, MonotonicClock
-from .errors import (
+from .loop import eventloop as _eventloop_module
+from .loop import (
     AppError,
     BadRequest,
     Cancelled,
+    Clock,
     Deadlock,
     InputError,
+    Instrument,
     InternalError,
+    Loop,
     LoopsimError,
+    MonotonicClock,
+    Task,
     Timeout,
     UsageError,
-)
-from .instruments import Instrument
-from .loop import Loop, describe_socket, run
-from .ops import (
     accept,
     connect,
     current_task,
+    describe_socket,
     join,
     now,
     recv,
+    run,
     send,
     sendall,
     sleep,
@@ -47,7 +50,6 @@ from .ops import (
     wait_readable,
     wait_writable,
 )
-from .task import Task
 
 __all__ = [
     "Loop", "run", "Task", "Clock", "MonotonicClock", "Instrument", "describe_socket",
@@ -60,4 +62,4 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: True when the loop was compiled with mypyc (``LOOPSIM_MYPYC=1 pip install .``; see the README).
-COMPILED: bool = not _loop_module.__file__.endswith(".py")
+COMPILED: bool = not _eventloop_module.__file__.endswith(".py")

@@ -30,7 +30,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_the_documented_scenario_format_example_is_a_valid_scenario():
-    from loopsim.scenario import parse_scenario
+    from loopsim.harness.scenario import parse_scenario
 
     text = (ROOT / "docs" / "scenarios.md").read_text()
     [example] = re.findall(r"^```toml\n(.*?)^```", text, flags=re.S | re.M)

@@ -15,8 +15,8 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InputError
-from .tomlpos import KeyLines, Path, format_path
+from loopsim.loop.errors import InputError
+from .toml_locations import KeyLines, Path, format_path
 
 __all__ = ["FORMAT", "Scenario", "Expect", "ScenarioError", "load_scenario", "is_scenario_file",
            "parse_scenario", "dump_scenario"]
@@ -132,7 +132,7 @@ def _kind(value: Any) -> str:
 
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Parse scenario TOML ``text`` (``path`` is used in error messages)."""
-    from . import scriptio as script_mod
+    from . import script_format as script_mod
 
     try:
         doc = tomllib.loads(text)
@@ -227,7 +227,7 @@ def _check_network(c: _Checker, network: dict[str, list[dict[str, Any]]]) -> Non
 
 
 def _parse_expect(c: _Checker, table: dict[str, Any]) -> Expect:
-    from .scriptio import bytes_from_toml
+    from .script_format import bytes_from_toml
 
     c.known(table, _EXPECT_KEYS, ("expect",))
     if not table:
@@ -274,7 +274,7 @@ def _known_property(spec: str) -> bool:
 
 def dump_scenario(sc: Scenario) -> str:
     """Render ``sc`` as scenario TOML that :func:`parse_scenario` reads back to an equal scenario."""
-    from .scriptio import bytes_to_toml, step_to_toml, toml_value
+    from .script_format import bytes_to_toml, step_to_toml, toml_value
 
     out = [f"format = {toml_value(FORMAT)}", f"name = {toml_value(sc.name)}"]
     if sc.description:

@@ -29,8 +29,8 @@ from ._compiled import mypyc_attr
 from .clock import MonotonicClock
 from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
-from .interest import Interest
-from .reports import deadlock_error, log_unobserved
+from .registrations import Interest
+from .deadlock import deadlock_error, log_unobserved
 from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
 from .task import Scope, Task
 from .waits import Reg as _Reg

@@ -1,5 +1,5 @@
-# loopsim.demo: a live demonstration - the correct proxy on loopback serving a burst of clients.
-# Owns: run_demo. Imports: loopsim (loop layer), scenarios.apps, stdlib. Harness layer.
+# scenarios.demo: a live demonstration - the correct proxy on loopback serving a burst of clients.
+# Owns: run_demo. Imports: loopsim (loop layer), scenarios.apps, stdlib. `loopsim demo` names it by string.
 """``loopsim demo``: real sockets, real selector, one loop running server2, the proxy and clients."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Generator
 
-from . import ops
-from .loop import Loop
+import loopsim
+from loopsim import Loop
 
 __all__ = ["DemoResult", "run_demo", "loopback_listener"]
 
@@ -49,11 +49,11 @@ def _client(addr: Any, payload: bytes) -> Generator[Any, Any, bytes]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
-        yield from ops.connect(sock, addr)
-        yield from ops.sendall(sock, payload)
+        yield from loopsim.connect(sock, addr)
+        yield from loopsim.sendall(sock, payload)
         sock.shutdown(socket.SHUT_WR)
         chunks = []
-        while data := (yield from ops.recv(sock, 65536)):
+        while data := (yield from loopsim.recv(sock, 65536)):
             chunks.append(data)
         return b"".join(chunks)
     finally:
@@ -62,8 +62,8 @@ def _client(addr: Any, payload: bytes) -> Generator[Any, Any, bytes]:
 
 def run_demo(clients: int = 50, payload: int = 10_000, delay: float = 0.05) -> DemoResult:
     """Run server2 (upper-casing, ``delay`` per chunk), the correct proxy and ``clients`` clients."""
-    from scenarios.apps.echo import upper_server
-    from scenarios.apps.proxy import proxy_server
+    from .apps.echo import upper_server
+    from .apps.proxy import proxy_server
 
     def new_socket() -> socket.socket:
         return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -72,18 +72,18 @@ def run_demo(clients: int = 50, payload: int = 10_000, delay: float = 0.05) -> D
         s2 = loopback_listener()
         front = loopback_listener()
         try:
-            yield from ops.spawn(upper_server(s2, delay, clients), name="server2")
-            proxy = yield from ops.spawn(proxy_server(front, s2.getsockname(), new_socket, clients), name="proxy")
+            yield from loopsim.spawn(upper_server(s2, delay, clients), name="server2")
+            proxy = yield from loopsim.spawn(proxy_server(front, s2.getsockname(), new_socket, clients), name="proxy")
             tasks = []
             for i in range(clients):
                 body = (b"client %d says hello; " % i) * (payload // 20 + 1)
-                tasks.append((body[:payload], (yield from ops.spawn(_client(front.getsockname(), body[:payload]),
+                tasks.append((body[:payload], (yield from loopsim.spawn(_client(front.getsockname(), body[:payload]),
                                                                      name=f"client-{i}"))))
             ok = 0
             for body, task in tasks:
-                if (yield from ops.join(task)) == body.upper():
+                if (yield from loopsim.join(task)) == body.upper():
                     ok += 1
-            yield from ops.join(proxy)
+            yield from loopsim.join(proxy)
             return ok
         finally:
             s2.close()

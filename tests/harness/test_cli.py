@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from loopsim.cli import main
-from loopsim.scenario import load_scenario
+from loopsim.harness.scenario import load_scenario
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 BUNDLED = sorted(SCENARIOS.glob("*.toml"))
 

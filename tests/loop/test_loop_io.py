@@ -561,7 +561,7 @@ def test_sendall_may_be_spawned_or_bounded_by_a_timeout_like_any_operation(pair)
 
 
 def test_wait_requests_are_values_equal_by_kind_and_socket(pair):
-    from loopsim.requests import WaitEither, WaitRead, WaitWrite
+    from loopsim.loop.requests import WaitEither, WaitRead, WaitWrite
 
     a, b = pair
     assert WaitRead(a) == WaitRead(a) and hash(WaitRead(a)) == hash(WaitRead(a))

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Iterable
 
-from .errors import InputError
+from loopsim.loop.errors import InputError
 from .runner import ScenarioResult, run_scenario
 from .scenario import is_scenario_file, load_scenario
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 import loopsim
-from loopsim.instruments import HOOKS
+from loopsim.loop.instruments import HOOKS
 
 
 class Recorder(loopsim.Instrument):

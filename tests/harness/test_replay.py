@@ -8,10 +8,10 @@ import pytest
 
 import fakes
 from fakes import Divergence, ReplayNetwork, TraceEvent
-from loopsim.runner import network_for, resolve_driver, run_world
-from loopsim.scenario import load_scenario
+from loopsim.harness.runner import network_for, resolve_driver, run_world
+from loopsim.harness.scenario import load_scenario
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUNDLED = sorted(glob.glob(str(ROOT / "scenarios" / "*.toml")))
 
 

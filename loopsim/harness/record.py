@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
+from loopsim.loop.errors import InputError
 from .runner import resolve_driver, run_scenario, run_world
 from .scenario import Expect, Scenario, dump_scenario, load_scenario
 

@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import Deadlock, InputError, InternalError
+from loopsim.loop.errors import Deadlock, InputError, InternalError
 from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
-from .loop import Loop
+from loopsim.loop.eventloop import Loop
 from .outcome import Outcome, TaskRecorder, all_sockets_closed, parse_property, result_has
 from .scenario import Scenario, ScenarioError
-from .spec import import_spec
+from .callables import import_spec
 
 __all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "net_config"]
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import AppError
-from .instruments import Instrument
-from .task import Task
+from loopsim.loop.errors import AppError
+from loopsim.loop.instruments import Instrument
+from loopsim.loop.task import Task
 
 __all__ = ["Livelock", "LivelockGuard", "SpinWatch", "DEFAULT_LIMIT", "SPIN_LIMIT"]
 

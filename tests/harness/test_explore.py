@@ -4,11 +4,11 @@ import pytest
 from hypothesis.database import InMemoryExampleDatabase
 
 from loopsim.cli import main
-from loopsim.errors import InputError
+from loopsim.loop.errors import InputError
 from loopsim.explore import discover, example_database, explore, parse_shard
 from loopsim.outcome import delivered_intact, parse_property, terminates
-from loopsim.runner import run_scenario
-from loopsim.scenario import load_scenario
+from loopsim.harness.runner import run_scenario
+from loopsim.harness.scenario import load_scenario
 from scenarios.drivers import proxy_world, racy_world
 
 # The same world for both proxies: clients give up after 60 s, sessions after 30 s (the naive one has none).

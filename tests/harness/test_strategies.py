@@ -84,7 +84,7 @@ def test_http_requests_look_like_http_and_carry_their_length(request):
 
 
 def test_http_requests_are_a_function_of_the_seed():
-    from loopsim.strategies import _http_request
+    from loopsim.harness.strategies import _http_request
 
     assert _http_request(42) == _http_request(42) != _http_request(43)
 
@@ -92,7 +92,7 @@ def test_http_requests_are_a_function_of_the_seed():
 @settings(max_examples=25, deadline=None)
 @given(payload=ls.payloads(max_size=64), seed=ls.seeds())
 def test_payloads_go_through_the_correct_proxy_intact(payload, seed):
-    from loopsim.runner import run_world
+    from loopsim.harness.runner import run_world
 
     text = payload.decode("latin-1")
     outcome = run_world(proxy_world, {"payload": text}, fakes.FakeNetwork(seed=seed))
@@ -114,7 +114,7 @@ def test_hypothesis_entry_point_registers_the_config_types():
 
 def test_networks_draw_their_choices_from_hypothesis_and_find_the_race():
     import loopsim
-    from loopsim.runner import run_world
+    from loopsim.harness.runner import run_world
 
     @settings(max_examples=200, deadline=None, database=None)
     @given(net=ls.networks())
@@ -179,7 +179,7 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
 
 
 def test_each_knob_decodes_to_its_setting():
-    from loopsim.strategies import _KNOBS, _world_config
+    from loopsim.harness.strategies import _KNOBS, _world_config
 
     def one(knob, mag, target=0):
         return _world_config([(_KNOBS.index(knob), target, mag)], ["server2:80"], ["proxy#*"], max_faults=1)

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fakes
-from loopsim.scenario import FORMAT, Expect, Scenario, ScenarioError, dump_scenario, load_scenario, parse_scenario
-from loopsim.scriptio import bytes_from_toml, bytes_to_toml, toml_value
-from loopsim.tomlpos import KeyLines
+from loopsim.harness.scenario import FORMAT, Expect, Scenario, ScenarioError, dump_scenario, load_scenario, parse_scenario
+from loopsim.harness.script_format import bytes_from_toml, bytes_to_toml, toml_value
+from loopsim.harness.toml_locations import KeyLines
 
 GOOD = textwrap.dedent('''\
     format = "loopsim-scenario/1"

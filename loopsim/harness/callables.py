@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from .errors import InputError
+from loopsim.loop.errors import InputError
 
 __all__ = ["import_spec"]
 

@@ -10,7 +10,7 @@ import _loopsim_pytestplugin
 
 pytest_plugins = ["pytester"]
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SLOW = (ROOT / "scenarios" / "slow_server2.toml").read_text()
 
 

@@ -26,7 +26,7 @@ class ScenarioFile(pytest.File):
     """A scenario file: one test item."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .errors import InputError
+        from loopsim.loop.errors import InputError
         from .scenario import load_scenario
 
         try:
@@ -55,7 +55,7 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailed(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from .errors import InputError
+        from loopsim.loop.errors import InputError
 
         if isinstance(excinfo.value, (ScenarioFailed, InputError)):
             return str(excinfo.value)

@@ -1,0 +1,210 @@
+# loopsim.outcome: what a run produced, and properties (plain functions) that judge it.
+# Owns: Outcome, TaskOutcome, TaskRecorder, the ready-made properties. Imports: stdlib, loopsim loop layer.
+"""The outcome of a simulated, replayed or live run, and properties over it.
+
+A *property* is a plain function ``property(outcome) -> str | None``: ``None``
+when it holds, else a message saying what is wrong. Ready-made ones:
+:func:`terminates`, :func:`no_task_died`, :func:`all_sockets_closed`,
+:func:`finished_within`, :func:`delivered_intact` and :func:`result_has`. Write
+your own the same way. Each ready-made property checks one thing, so that a
+search for one kind of failure is not distracted by another: a run that
+stopped early (deadlock, livelock, divergence) fails :func:`terminates` only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from loopsim.loop.errors import InputError
+from loopsim.loop.instruments import Instrument
+from .callables import import_spec
+from loopsim.loop.task import Task
+
+__all__ = ["Outcome", "TaskOutcome", "TaskRecorder", "Property", "terminates", "no_task_died",
+           "all_sockets_closed", "finished_within", "delivered_intact", "result_has", "check", "PROPERTIES",
+           "DEFAULT_PROPERTIES", "parse_property", "property_spec"]
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """How one task ended: ``status`` is "ok", "cancelled" or the exception's class name."""
+
+    name: str
+    status: str
+    message: str = ""
+
+    def __str__(self) -> str:
+        return self.status if not self.message else f"{self.status}: {self.message}"
+
+
+class TaskRecorder(Instrument):
+    """An instrument that notes how every task ended, in the order they ended.
+
+    The errors it notes count as observed: the loop does not log them again.
+    """
+
+    def __init__(self) -> None:
+        self.ended: dict[str, TaskOutcome] = {}
+
+    def task_exited(self, task: Task) -> None:
+        task._observed = True
+        exc = task._exception
+        if exc is None:
+            outcome = TaskOutcome(task.name, "ok")
+        elif task.cancelled():
+            outcome = TaskOutcome(task.name, "cancelled")
+        else:
+            outcome = TaskOutcome(task.name, type(exc).__name__, str(exc))
+        self.ended[task.name] = outcome
+
+
+@dataclass
+class Outcome:
+    """Everything a property may look at after a run."""
+
+    name: str
+    result: Any = None
+    tasks: dict[str, TaskOutcome] = field(default_factory=dict)
+    received: dict[str, bytes] = field(default_factory=dict)
+    sent: dict[str, bytes] = field(default_factory=dict)
+    virtual_time: float = 0.0
+    wall_time: float = 0.0
+    open_sockets: list[str] = field(default_factory=list)
+    trace: Any = None
+    error: BaseException | None = None  # what stopped the run early (Deadlock, Divergence, ...)
+    faults: tuple[Any, ...] = ()  # the faults the simulated network was configured with
+
+    def trace_tail(self, n: int = 12) -> str:
+        if self.trace is None:
+            return "(no trace)"
+        events = list(self.trace.events)[-n:]
+        return "\n".join(_event_line(e) for e in events)
+
+
+def _event_line(event: Any) -> str:
+    fmt = getattr(event, "to_text", None)
+    return fmt() if callable(fmt) else str(event)
+
+
+Property = Callable[[Outcome], "str | None"]
+
+
+def terminates(outcome: Outcome) -> str | None:
+    """The run went to its end: no deadlock, no livelock (busy-wait), no divergence from a script."""
+    if outcome.error is not None:
+        first = str(outcome.error).splitlines()[0]
+        return f"the run stopped: {type(outcome.error).__name__}: {first}"
+    return None
+
+
+def no_task_died(outcome: Outcome) -> str | None:
+    """Every task returned or was cancelled; none raised."""
+    dead = [t for t in outcome.tasks.values() if t.status not in ("ok", "cancelled")]
+    if dead:
+        return "tasks died: " + "; ".join(f"{t.name}: {t}" for t in dead)
+    return None
+
+
+def all_sockets_closed(outcome: Outcome) -> str | None:
+    """No socket is left open at the end of the run."""
+    if outcome.open_sockets:
+        return "sockets left open: " + ", ".join(outcome.open_sockets)
+    return None
+
+
+def finished_within(seconds: float) -> Property:
+    """The run ended within ``seconds`` of virtual time."""
+
+    def finished_within_(outcome: Outcome) -> str | None:
+        if outcome.virtual_time > seconds:
+            return f"took {outcome.virtual_time:.6f} virtual seconds, more than {seconds}"
+        return None
+
+    finished_within_.__name__ = f"finished_within({seconds})"
+    return finished_within_
+
+
+def delivered_intact(outcome: Outcome) -> str | None:
+    """No client lost or got wrong data that the network did not lose for it.
+
+    For the bundled drivers (``scenarios.drivers``), whose result counts how
+    each client ended: in a world without faults every client must end
+    "ok" (its whole reply, intact); with faults (a reset, a refusal, a black
+    hole) a client may end with an error or an early close, but never with
+    wrong bytes ("corrupt"). A run that stopped early has no result and
+    passes here (that is :func:`terminates`'s job).
+    """
+    if outcome.error is not None:
+        return None
+    result = outcome.result
+    if not isinstance(result, dict) or "clients" not in result:
+        return f"the driver returned {result!r}, not a {{'clients': n, 'ok': k, ...}} count"
+    if result.get("corrupt", 0):
+        return f"{result['corrupt']} of {result['clients']} clients got corrupted replies: {result}"
+    if not outcome.faults and result.get("ok", 0) != result["clients"]:
+        others = {k: v for k, v in result.items() if k not in ("clients", "ok")}
+        return (f"{result.get('ok', 0)} of {result['clients']} clients got their reply intact in a world "
+                f"without faults; others: {others}")
+    return None
+
+
+def result_has(**expected: Any) -> Property:
+    """The main task returned a dict containing these items."""
+
+    def result_has_(outcome: Outcome) -> str | None:
+        result = outcome.result if isinstance(outcome.result, dict) else {}
+        wrong = {k: result.get(k) for k, v in expected.items() if result.get(k, 0 if isinstance(v, int) else None) != v}
+        if outcome.result is None and outcome.error is not None:
+            return f"no result: the run stopped: {type(outcome.error).__name__}: {outcome.error}"
+        if wrong:
+            return f"result {outcome.result!r} differs from the expected {expected!r} at {sorted(wrong)}"
+        return None
+
+    result_has_.__name__ = "result_has(" + ", ".join(f"{k}={v!r}" for k, v in expected.items()) + ")"
+    return result_has_
+
+
+def check(outcome: Outcome, properties: list[Property]) -> list[str]:
+    """Run ``properties`` on ``outcome``; return the failure messages, each prefixed by the property's name."""
+    failures = []
+    for prop in properties:
+        message = prop(outcome)
+        if message:
+            failures.append(f"{getattr(prop, '__name__', 'property')}: {message}")
+    return failures
+
+
+PROPERTIES: dict[str, Property] = {
+    "terminates": terminates,
+    "no_task_died": no_task_died,
+    "delivered_intact": delivered_intact,
+    "all_sockets_closed": all_sockets_closed,
+}
+DEFAULT_PROPERTIES = ("terminates", "delivered_intact", "no_task_died", "all_sockets_closed")
+
+
+def parse_property(spec: str) -> Property:
+    """A property by name (``delivered_intact``, ``finished_within(35)``) or as ``module:function``."""
+    spec = spec.strip()
+    if spec in PROPERTIES:
+        return PROPERTIES[spec]
+    m = re.fullmatch(r"finished_within\(\s*([0-9.eE+-]+)\s*\)", spec)
+    if m:
+        try:
+            return finished_within(float(m.group(1)))
+        except ValueError:
+            pass
+    if ":" in spec:
+        return import_spec(spec, "property")
+    raise InputError(f"unknown property {spec!r}; use one of {', '.join(PROPERTIES)}, "
+                     "finished_within(SECONDS) or module:function")
+
+
+def property_spec(prop: Property) -> str:
+    """The text that :func:`parse_property` turns back into ``prop``."""
+    name = getattr(prop, "__name__", "")
+    if name in PROPERTIES or name.startswith("finished_within("):
+        return name
+    return f"{prop.__module__}:{prop.__qualname__}"
