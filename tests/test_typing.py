@@ -11,7 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# Builds and type-checks take minutes: `tox -e compiled` / `tox -e typing` (and .ci/run) run them.
+pytestmark = pytest.mark.slow
 
 
 def test_the_packages_type_check(tmp_path: Path) -> None:
