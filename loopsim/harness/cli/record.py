@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     except (InputError, ValueError) as exc:
         print(f"loopsim record: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"recorded {written.steps} steps to {args.out}; replay: {written.replay_status}")
+    print(f"recorded {written.steps} steps to {written.path}; replay: {written.replay_status}")
     return EXIT_OK if written.replay_status == "pass" else EXIT_FAILURE
 
 
