@@ -13,36 +13,33 @@ key in :mod:`loopsim.harness.scenario` and a line in ``docs/scenarios.md``.
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar, Iterator
 
 from .outcome import Outcome, all_sockets_closed, parse_property, result_has
 from .scenario import Expect
 
 __all__ = ["Check", "ErrorCheck", "ReceivedCheck", "ResultCheck", "TasksCheck", "TaskDiedCheck",
-           "MinTimeCheck", "MaxTimeCheck", "SocketsClosedCheck", "PropertiesCheck", "CHECKS", "judge",
-           "short_bytes"]
+           "MinTimeCheck", "MaxTimeCheck", "SocketsClosedCheck", "PropertiesCheck", "CHECKS", "judge"]
 
 # How a task may end without being listed under [expect] tasks.
 _CLEAN_ENDINGS = ("ok", "cancelled")
 
 
-def short_bytes(data: bytes, limit: int = 60) -> str:
+def _short_bytes(data: bytes, limit: int = 60) -> str:
     """``repr(data)``, cut after ``limit`` bytes with the total length, for a failure message."""
     return repr(data) if len(data) <= limit else f"{data[:limit]!r}... ({len(data)} bytes)"
 
 
-class Check:
+class Check(abc.ABC):
     """One rule of the judge. Subclasses set ``name`` and ``keys`` and implement :meth:`failures`."""
 
     name: ClassVar[str]
     keys: ClassVar[tuple[str, ...]]  # the [expect] keys this check reads
 
+    @abc.abstractmethod
     def failures(self, expect: Expect, outcome: Outcome) -> Iterator[str]:
         """What is wrong with ``outcome`` under ``expect``; nothing when the rule holds."""
-        raise NotImplementedError  # pragma: no cover - every check in CHECKS implements it
-
-    def __repr__(self) -> str:
-        return f"<check {self.name}>"
 
 
 class ErrorCheck(Check):
@@ -71,7 +68,7 @@ class ReceivedCheck(Check):
         for sock, want in expect.received.items():
             got = outcome.received.get(sock, b"")
             if got != want:
-                yield f"{sock!r} expected {short_bytes(want)}, got {short_bytes(got)}"
+                yield f"{sock!r} expected {_short_bytes(want)}, got {_short_bytes(got)}"
 
 
 class ResultCheck(Check):
@@ -166,6 +163,6 @@ CHECKS: tuple[Check, ...] = (ErrorCheck(), ReceivedCheck(), ResultCheck(), Tasks
                              MinTimeCheck(), MaxTimeCheck(), SocketsClosedCheck(), PropertiesCheck())
 
 
-def judge(expect: Expect, outcome: Outcome, checks: tuple[Check, ...] = CHECKS) -> list[str]:
-    """Every failure of ``checks`` on ``outcome``, in order, each as ``"NAME: what is wrong"``."""
-    return [f"{check.name}: {message}" for check in checks for message in check.failures(expect, outcome)]
+def judge(expect: Expect, outcome: Outcome) -> list[str]:
+    """Every failure of :data:`CHECKS` on ``outcome``, in order, each as ``"NAME: what is wrong"``."""
+    return [f"{check.name}: {message}" for check in CHECKS for message in check.failures(expect, outcome)]
