@@ -91,7 +91,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     code: int = args.run(args)
     return code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
