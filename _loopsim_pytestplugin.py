@@ -1,6 +1,7 @@
 # _loopsim_pytestplugin: loopsim's pytest plugin (entry point pytest11 "loopsim"), top level so that
 # loading it imports nothing of loopsim (as hypothesis does): coverage of loopsim stays honest and
-# start-up stays cheap. Owns: the hooks and fixtures. Imports: pytest; loopsim and fakes lazily.
+# start-up stays cheap. Owns: the collection hook, the fixtures, xdist_shard. Imports: pytest; lazily
+# fakes, loopsim (Loop), loopsim.explore and loopsim.harness.pytest_items.
 """loopsim's pytest plugin, loaded automatically once loopsim is installed.
 
 * Collects scenario files (``*.toml`` whose head declares

@@ -1,6 +1,6 @@
-# loopsim.explore: property-based search for failing worlds, shrinking, and saving them as scenarios.
-# Owns: explore, Finding, ExploreReport, discover, parse_property, parse_shard, example_database.
-# Imports: hypothesis, fakes, loopsim.{strategies,outcome,runner,scenario}. Harness layer.
+# loopsim.harness.explore: property-based search for failing worlds, shrinking, and saving them as scenarios.
+# Owns: explore, Finding, ExploreReport, discover, parse_shard, example_database, KeyPrefixed.
+# Imports: hypothesis (public API only), fakes, loopsim.loop.errors, loopsim.harness.{strategies,outcome,runner,scenario}.
 """The bug-finding engine.
 
 For each property, hypothesis searches the worlds of :func:`loopsim.strategies.worlds`
@@ -13,7 +13,9 @@ The search runs in *chunks* of ``chunk_examples`` examples, each seeded by a
 global chunk number. ``shard=(k, n)`` runs the chunks ``k, k+n, k+2n, ...``,
 so shards search disjoint seeds and together cover exactly what one process
 would. Failures go to hypothesis's example database (a directory, or Redis),
-so a failure one machine found is tried first on every other.
+so a failure one machine found is tried first on every other: each search
+keeps its failures under a key prefix made of the driver, its arguments and
+the property (:class:`KeyPrefixed`), the same in every process.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hyp_seed
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from loopsim.loop.errors import InputError
 from .outcome import DEFAULT_PROPERTIES, PROPERTIES, Outcome, Property, property_spec
 
-__all__ = ["explore", "Finding", "ExploreReport", "discover", "parse_shard", "example_database"]
+__all__ = ["explore", "Finding", "ExploreReport", "discover", "parse_shard", "example_database", "KeyPrefixed"]
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``"2/4"`` -> ``(2, 4)`` (shards are numbered 1..N)."""
@@ -41,8 +47,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def example_database(spec: str | None) -> Any:
     """Hypothesis's example database: a directory path, ``redis://HOST:PORT``, or ``none``."""
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
     if spec is None:
         spec = os.path.join(".hypothesis", "loopsim")
     if spec.lower() == "none":
@@ -59,6 +63,34 @@ def example_database(spec: str | None) -> Any:
         client = redis.Redis(host=m.group(1), port=int(m.group(2) or 6379), db=int(m.group(3) or 0))
         return RedisExampleDatabase(client, key_prefix=b"loopsim-explore:")
     return DirectoryBasedExampleDatabase(spec)
+
+
+class KeyPrefixed(ExampleDatabase):
+    """A hypothesis example database that keeps its keys under ``prefix`` in ``inner``.
+
+    Uses only the documented :class:`hypothesis.database.ExampleDatabase`
+    interface (``save``, ``fetch``, ``delete``, ``move``), whatever key
+    hypothesis derives for the test.
+    """
+
+    def __init__(self, inner: Any, prefix: bytes) -> None:
+        super().__init__()
+        self.inner, self.prefix = inner, prefix
+
+    def __repr__(self) -> str:
+        return f"KeyPrefixed({self.inner!r}, {self.prefix!r})"
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.inner.save(self.prefix + key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self.inner.fetch(self.prefix + key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.inner.delete(self.prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.inner.move(self.prefix + src, self.prefix + dest, value)
 
 
 def discover(driver: Callable[..., Any], args: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -122,12 +154,6 @@ class ExploreReport:
         return "\n".join(lines)
 
 
-class _PropertyFailed(Exception):
-    def __init__(self, message: str, config: Any, choices: list[tuple[str, Any, int]]) -> None:
-        super().__init__(message)
-        self.config, self.choices = config, choices
-
-
 class _Progress:
     def __init__(self, stream: TextIO | None, report: ExploreReport, start: float) -> None:
         self.stream, self.report, self.start = stream, report, start
@@ -146,6 +172,37 @@ class _Progress:
             self.stream.flush()
 
 
+class _PropertyFailed(Exception):
+    """Raised in the test hypothesis runs when the property fails: hypothesis shrinks towards it."""
+
+
+class _Search:
+    """One property's search: :meth:`check` is the test function hypothesis runs on each world.
+
+    ``found`` is the last failure seen; hypothesis runs the shrunk world last, so
+    once the test has failed, ``found`` is that world's message, configuration and choices.
+    """
+
+    def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, report: ExploreReport,
+                 meter: _Progress, start: float) -> None:
+        self.driver, self.args, self.prop = driver, args, prop
+        self.report, self.meter, self.start = report, meter, start
+        self.found: tuple[str, Any, list[tuple[str, Any, int]]] | None = None
+
+    def check(self, world: Any) -> None:
+        outcome: Outcome = world.run(self.driver, self.args)
+        report = self.report
+        report.runs += 1
+        self.meter.tick()
+        message = self.prop(outcome)
+        if message:
+            if report.first_failure_after is None:
+                report.first_failure_after = time.perf_counter() - self.start
+                report.first_failure_runs = report.runs
+            self.found = (message, world.config, list(world.choices))
+            raise _PropertyFailed(message)
+
+
 def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             properties: Sequence[Property] = (), driver_spec: str | None = None,
             budget: float | None = 10.0, max_examples: int | None = None, seed: int = 0,
@@ -157,10 +214,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     ``budget`` seconds or ``max_examples`` examples are spent. With
     ``out_dir``, each failure is written there as a scenario file.
     """
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis import seed as hyp_seed
-
-    from .strategies import World, worlds
+    from .strategies import worlds
 
     args = dict(args or {})
     props = list(properties) or [PROPERTIES[p] for p in DEFAULT_PROPERTIES]
@@ -181,37 +235,27 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate, Phase.shrink)
     for prop in props:
         name = property_spec(prop)
-
-        def check(world: World) -> None:
-            outcome: Outcome = world.run(driver, args)
-            report.runs += 1
-            meter.tick()
-            message = prop(outcome)
-            if message:
-                if report.first_failure_after is None:
-                    report.first_failure_after = time.perf_counter() - start
-                    report.first_failure_runs = report.runs
-                raise _PropertyFailed(message, world.config, list(world.choices))
-
-        key = hashlib.sha256(repr((spec, sorted(args.items()), name)).encode()).digest()
+        search = _Search(driver, args, prop, report, meter, start)
+        # Every search runs the same test function, so hypothesis gives them one database key; the key
+        # prefix tells the driver, arguments and property apart, the same in every run, shard and machine.
+        prefix = hashlib.sha256(repr((spec, sorted(args.items()), name)).encode()).hexdigest().encode() + b":"
         chunk = k - 1
-        found: _PropertyFailed | None = None
-        while found is None and not out_of_time():
+        while search.found is None and not out_of_time():
             report.chunks.append(chunk)
+            # settings() outermost: seed() alone would switch the example database off.
             test = settings(
-                max_examples=chunk_examples, database=database, deadline=None, derandomize=False,
-                suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
-                report_multiple_bugs=False,
-                phases=phases,
-            )(hyp_seed(seed * 1_000_003 + chunk)(given(strategy)(check)))
-            test.hypothesis.inner_test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
+                max_examples=chunk_examples, database=None if database is None else KeyPrefixed(database, prefix),
+                deadline=None, derandomize=False, suppress_health_check=list(HealthCheck),
+                verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False, phases=phases,
+            )(hyp_seed(seed * 1_000_003 + chunk)(given(strategy)(search.check)))
             try:
                 test()
-            except _PropertyFailed as exc:
-                found = exc
+            except _PropertyFailed:
+                pass
             chunk += n
-        if found is not None:
-            finding = Finding(name, str(found), found.config, found.choices)
+        if search.found is not None:
+            message, config, choices = search.found
+            finding = Finding(name, message, config, choices)
             report.findings.append(finding)
             if out_dir is not None:
                 _save(finding, driver, spec, args, prop, out_dir)

@@ -1,5 +1,6 @@
-# loopsim.outcome: what a run produced, and properties (plain functions) that judge it.
-# Owns: Outcome, TaskOutcome, TaskRecorder, the ready-made properties. Imports: stdlib, loopsim loop layer.
+# loopsim.harness.outcome: what a run produced, and properties (plain functions) over it.
+# Owns: Outcome, TaskOutcome, TaskRecorder, the ready-made properties, parse_property, property_spec.
+# Imports: stdlib, loopsim.loop (errors, instruments, task), loopsim.harness.callables.
 """The outcome of a simulated, replayed or live run, and properties over it.
 
 A *property* is a plain function ``property(outcome) -> str | None``: ``None``
@@ -23,7 +24,7 @@ from .callables import import_spec
 from loopsim.loop.task import Task
 
 __all__ = ["Outcome", "TaskOutcome", "TaskRecorder", "Property", "terminates", "no_task_died",
-           "all_sockets_closed", "finished_within", "delivered_intact", "result_has", "check", "PROPERTIES",
+           "all_sockets_closed", "finished_within", "delivered_intact", "result_has", "PROPERTIES",
            "DEFAULT_PROPERTIES", "parse_property", "property_spec"]
 
 
@@ -49,8 +50,7 @@ class TaskRecorder(Instrument):
         self.ended: dict[str, TaskOutcome] = {}
 
     def task_exited(self, task: Task) -> None:
-        task._observed = True
-        exc = task._exception
+        exc = task.exception()  # marks the task's error as observed
         if exc is None:
             outcome = TaskOutcome(task.name, "ok")
         elif task.cancelled():
@@ -164,16 +164,6 @@ def result_has(**expected: Any) -> Property:
 
     result_has_.__name__ = "result_has(" + ", ".join(f"{k}={v!r}" for k, v in expected.items()) + ")"
     return result_has_
-
-
-def check(outcome: Outcome, properties: list[Property]) -> list[str]:
-    """Run ``properties`` on ``outcome``; return the failure messages, each prefixed by the property's name."""
-    failures = []
-    for prop in properties:
-        message = prop(outcome)
-        if message:
-            failures.append(f"{getattr(prop, '__name__', 'property')}: {message}")
-    return failures
 
 
 PROPERTIES: dict[str, Property] = {

@@ -1,5 +1,6 @@
-# loopsim.pytest_items: the pytest collector and item for scenario files (used by _loopsim_pytestplugin).
-# Owns: ScenarioFile, ScenarioItem, ScenarioFailed. Imports: pytest, loopsim harness (lazily).
+# loopsim.harness.pytest_items: the pytest collector and item for scenario files (used by _loopsim_pytestplugin).
+# Owns: ScenarioFile, ScenarioItem, ScenarioFailed. Imports: pytest; lazily loopsim.loop.errors and
+# loopsim.harness.{scenario,runner}.
 """Scenario files as pytest items: a failing scenario shows the failed
 expectation or the divergence and the tail of the trace, not plugin internals;
 a broken file shows ``FILE:LINE: key: what is wrong``.

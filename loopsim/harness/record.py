@@ -1,5 +1,6 @@
-# loopsim.record: `loopsim record` - run a driver live on loopback, save the run as a replayable scenario.
-# Owns: record_scenario, Recorded. Imports: loopsim.{runner,scenario,errors}, fakes (LiveNetwork).
+# loopsim.harness.record: run a driver live on loopback and save the run as a replayable scenario.
+# Owns: record_scenario, Recorded, RECEIVED_LIMIT. Imports: loopsim.loop.errors,
+# loopsim.harness.{runner,scenario}, fakes.live (LiveNetwork).
 """Live recording: the kernel's answers become a scenario's script.
 
 The driver runs on :class:`fakes.live.LiveNetwork` (real sockets on
@@ -29,12 +30,11 @@ RECEIVED_LIMIT = 256
 
 @dataclass
 class Recorded:
-    """What ``record_scenario`` wrote: the number of script steps and the replay's verdict."""
+    """What ``record_scenario`` wrote: the file, the number of script steps and the replay's verdict."""
 
     path: str
     steps: int
     replay_status: str
-    replay_report: str
 
 
 def _scalar_items(result: Any) -> dict[str, Any]:
@@ -45,7 +45,6 @@ def _scalar_items(result: Any) -> dict[str, Any]:
 
 def record_scenario(driver_spec: str, args: dict[str, Any], out: str, name: str | None = None) -> Recorded:
     """Run ``driver_spec`` live with ``args``, write the scenario to ``out``, replay it; see the module doc."""
-    import fakes
     from fakes.live import LiveNetwork
 
     driver = resolve_driver(driver_spec)
@@ -68,5 +67,4 @@ def record_scenario(driver_spec: str, args: dict[str, Any], out: str, name: str 
     with open(out, "w", encoding="utf-8") as fh:
         fh.write(dump_scenario(scenario))
     result = run_scenario(load_scenario(out))
-    assert isinstance(outcome.trace, fakes.Trace)
-    return Recorded(out, len(scenario.script or ()), result.status, result.report())
+    return Recorded(out, len(scenario.script or ()), result.status)

@@ -1,6 +1,6 @@
-# loopsim.runner: run a driver on a network (simulated, replayed or live) and judge a scenario.
-# Owns: run_world, run_scenario, ScenarioResult, resolve_driver. Imports: loopsim loop layer,
-# loopsim.{scenario,outcome}, fakes.
+# loopsim.harness.runner: run a driver on a network (simulated, replayed or live); run a scenario and judge it.
+# Owns: run_world, run_scenario, ScenarioResult, resolve_driver, network_for, net_config.
+# Imports: loopsim.loop, loopsim.harness.{scenario,outcome,judge,livelock,callables}, fakes.
 """Running scenarios.
 
 :func:`run_world` runs a driver (``function(net, **args)``) on one network in
@@ -18,7 +18,8 @@ from typing import Any, Callable
 from loopsim.loop.errors import Deadlock, InputError, InternalError
 from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
 from loopsim.loop.eventloop import Loop
-from .outcome import Outcome, TaskRecorder, all_sockets_closed, parse_property, result_has
+from .judge import judge
+from .outcome import Outcome, TaskRecorder
 from .scenario import Scenario, ScenarioError
 from .callables import import_spec
 
@@ -155,51 +156,5 @@ def run_scenario(sc: Scenario) -> ScenarioResult:
         raise ScenarioError(sc.path, None, "app", str(exc)) from None
     if isinstance(outcome.error, fakes.Divergence):
         return ScenarioResult(sc, DIVERGENCE, [str(outcome.error)], outcome)
-    failures = _judge(sc, outcome)
+    failures = judge(sc.expect, outcome)
     return ScenarioResult(sc, FAIL if failures else PASS, failures, outcome)
-
-
-def _short(data: bytes, limit: int = 60) -> str:
-    return repr(data) if len(data) <= limit else f"{data[:limit]!r}... ({len(data)} bytes)"
-
-
-def _judge(sc: Scenario, outcome: Outcome) -> list[str]:
-    e = sc.expect
-    failures = []
-    stopped = type(outcome.error).__name__ if outcome.error is not None else None
-    if e.error is not None and stopped != e.error:
-        failures.append(f"error: expected the run to stop with {e.error}, but it "
-                        + ("ran to the end" if stopped is None else f"stopped with {stopped}: {outcome.error}"))
-    elif e.error is None and outcome.error is not None:
-        failures.append(f"the run stopped: {stopped}: {outcome.error}")
-    for sock, want in e.received.items():
-        got = outcome.received.get(sock, b"")
-        if got != want:
-            failures.append(f"received[{sock!r}]: expected {_short(want)}, got {_short(got)}")
-    if e.result:
-        message = result_has(**e.result)(outcome)
-        if message:
-            failures.append(f"result: {message}")
-    for name, status in e.tasks.items():
-        ended = outcome.tasks.get(name)
-        if ended is None:
-            failures.append(f"tasks[{name!r}]: expected {status}, but no task of that name ended")
-        elif ended.status != status:
-            failures.append(f"tasks[{name!r}]: expected {status}, got {ended}")
-    for name, ended in outcome.tasks.items():
-        if name not in e.tasks and ended.status not in ("ok", "cancelled"):
-            failures.append(f"task {name!r} died: {ended} (list it under [expect] tasks if that is expected)")
-    if e.max_time is not None and outcome.virtual_time > e.max_time:
-        failures.append(f"max_time: took {outcome.virtual_time:.6f} virtual seconds, more than {e.max_time}")
-    if e.min_time is not None and outcome.virtual_time < e.min_time:
-        failures.append(f"min_time: took {outcome.virtual_time:.6f} virtual seconds, less than {e.min_time}")
-    if e.properties:
-        for spec in e.properties:
-            message = parse_property(spec)(outcome)
-            if message:
-                failures.append(f"property {spec}: {message}")
-    if e.sockets_closed:
-        message = all_sockets_closed(outcome)
-        if message:
-            failures.append(message)
-    return failures

@@ -1,12 +1,17 @@
 """The loopsim command, in-process: exit 0 pass, 1 failure or divergence, 2 usage or input error."""
 
+import importlib
 import pathlib
 import shutil
+import sys
+import types
 import xml.etree.ElementTree as ET
 
 import pytest
 
+import loopsim.harness.cli as cli
 from loopsim.cli import main
+from loopsim.harness.cli.arguments import parse_key_values
 from loopsim.harness.scenario import load_scenario
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -20,10 +25,41 @@ def copy(tmp_path, *names):
     return tmp_path
 
 
-@pytest.mark.parametrize("command", ["demo", "replay", "gate", "record"])
+@pytest.mark.parametrize("command", ["demo", "replay", "gate", "record", "explore"])
 def test_every_command_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert f"usage: loopsim {command}" in capsys.readouterr().out
+
+
+def test_each_command_is_its_own_module_and_the_parser_offers_exactly_those(capsys):
+    assert cli.COMMANDS == ("demo", "replay", "gate", "record", "explore")
+    for name, command in zip(cli.COMMANDS, cli.commands()):
+        assert importlib.import_module(f"loopsim.harness.cli.{name}").COMMAND is command
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"    {name}  " in listed for name in cli.COMMANDS)
+
+
+def test_adding_a_command_is_one_module_and_one_name(monkeypatch, capsys):
+    def run(args):
+        print(f"hello {args.who}")
+        return cli.EXIT_FAILURE
+
+    module = types.ModuleType("loopsim.harness.cli.hello")
+    module.COMMAND = cli.Command("hello", "say hello", "Say hello to WHO.",
+                                 lambda parser: parser.add_argument("who"), run)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "hello"))
+    assert main(["hello", "world"]) == 1
+    assert capsys.readouterr().out == "hello world\n"
+
+
+def test_key_values_are_toml_or_bare_words():
+    assert parse_key_values(["clients=3", 'app="proxy"', "mode=fast", "delay=0.5", "on=true", "xs=[1, 2]"]) == {
+        "clients": 3, "app": "proxy", "mode": "fast", "delay": 0.5, "on": True, "xs": [1, 2]}
+    for bad in ("clients", "=3", "not-a-name=1"):
+        with pytest.raises(ValueError, match="is not KEY=VALUE"):
+            parse_key_values([bad])
 
 
 def test_no_command_and_bad_options_are_usage_errors(capsys):

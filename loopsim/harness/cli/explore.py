@@ -1,0 +1,66 @@
+# loopsim.harness.cli.explore: `loopsim explore DRIVER [KEY=VALUE ...]` - search worlds for property failures.
+# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli(.arguments); lazily
+# loopsim.harness.{explore,outcome,callables}.
+"""``loopsim explore DRIVER [KEY=VALUE ...] [--property P ...] [--budget S] [--shard K/N] [--db DB] ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
+from .arguments import add_target, driver_and_args
+
+__all__ = ["COMMAND"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target(parser, "module:function(net, **args)")
+    parser.add_argument("--property", action="append", dest="properties", metavar="PROP",
+                        help="terminates, no_task_died, delivered_intact, all_sockets_closed, "
+                             "finished_within(SECONDS) or module:function; repeat for several "
+                             "(default: the first four)")
+    parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
+                        help="stop after this much wall time (default 10)")
+    parser.add_argument("--examples", type=int, default=None, metavar="N",
+                        help="stop after N examples (deterministic for a given seed and shard)")
+    parser.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    parser.add_argument("--shard", default="1/1", metavar="K/N", help="run shard K of N (default 1/1)")
+    parser.add_argument("--out", default="found", metavar="DIR", help="write failures here (default: found)")
+    parser.add_argument("--db", default=None, metavar="DIR|redis://HOST:PORT|none",
+                        help="hypothesis example database (default: .hypothesis/loopsim)")
+    parser.add_argument("--max-faults", type=int, default=1, metavar="N", help="faults per world (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from loopsim.harness.callables import import_spec
+    from loopsim.harness.explore import example_database, explore, parse_shard
+    from loopsim.harness.outcome import parse_property
+    from loopsim.loop.errors import InputError
+
+    try:
+        spec, kwargs = driver_and_args(args)
+        driver = import_spec(spec, "app")
+        props = [parse_property(p) for p in (args.properties or [])]
+        shard = parse_shard(args.shard)
+        db = example_database(args.db)
+        if args.budget <= 0 or (args.examples is not None and args.examples < 1):
+            raise InputError("--budget must be > 0 and --examples >= 1")
+        report = explore(driver, kwargs, properties=props, driver_spec=spec, budget=args.budget,
+                         max_examples=args.examples, seed=args.seed, shard=shard, database=db,
+                         out_dir=args.out, max_faults=args.max_faults,
+                         progress=None if args.quiet else sys.stderr)
+    except (InputError, ValueError) as exc:
+        print(f"loopsim explore: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report.summary())
+    return EXIT_FAILURE if report.findings else EXIT_OK
+
+
+COMMAND = Command(
+    name="explore", help="search simulated worlds for failures of properties, shrink them, save as scenarios",
+    description="Search network configurations, faults and readiness orders (hypothesis) for a world where "
+                "DRIVER breaks a property; shrink each failure and write it as a scenario that `loopsim replay` "
+                "reproduces. Exit 1 if a failure was found.",
+    add_arguments=add_arguments, run=run)

@@ -1,0 +1,50 @@
+# loopsim.harness.cli.gate: `loopsim gate [DIR] [--junit FILE]` - the regression gate on the command line.
+# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.gate.
+"""``loopsim gate [DIR] [--junit FILE]``: a table, JUnit XML, exit 1 on any failure, 2 on a bad file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
+
+__all__ = ["COMMAND"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", nargs="?", default="scenarios", metavar="DIR", help="directory (default: scenarios)")
+    parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    from loopsim.harness.gate import find_scenarios, format_table, run_files, write_junit
+
+    if not os.path.exists(args.dir):
+        print(f"loopsim gate: {args.dir}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    paths = find_scenarios(args.dir)
+    if not paths:
+        print(f"loopsim gate: {args.dir}: no scenario files (*.toml with format = \"loopsim-scenario/1\")",
+              file=sys.stderr)
+        return EXIT_USAGE
+    rows = run_files(paths)
+    print(format_table(rows))
+    for row in rows:
+        if row.status != "pass":
+            print("\n" + row.detail, file=sys.stderr)
+    if args.junit:
+        write_junit(rows, args.junit)
+        print(f"JUnit XML written to {args.junit}")
+    if any(r.status == "error" for r in rows):
+        return EXIT_USAGE
+    return EXIT_FAILURE if any(r.status != "pass" for r in rows) else EXIT_OK
+
+
+COMMAND = Command(
+    name="gate", help="run every scenario under DIR: table, JUnit XML, exit 1 on any failure",
+    description="The regression gate: run every scenario file under DIR, print a table (scenario, result, "
+                "virtual time, wall time), optionally write JUnit XML. Exit 1 on any failure or divergence, "
+                "2 on a bad scenario file.",
+    add_arguments=add_arguments, run=run)

@@ -1,0 +1,59 @@
+"""explore's example database: failures are kept per driver, arguments and property, and found again first
+by the next process, through hypothesis's public database interface only."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from hypothesis.database import InMemoryExampleDatabase
+
+from loopsim.explore import explore
+from loopsim.harness.explore import KeyPrefixed
+from loopsim.outcome import delivered_intact
+from scenarios.drivers import racy_world
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SEARCH = """
+import json, sys
+from loopsim.explore import example_database, explore
+from loopsim.outcome import delivered_intact
+from scenarios.drivers import racy_world
+report = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=int(sys.argv[2]),
+                 database=example_database(sys.argv[1]))
+print(json.dumps([len(report.findings), report.first_failure_runs]))
+"""
+
+
+def test_key_prefixed_keeps_every_key_under_its_prefix():
+    inner = InMemoryExampleDatabase()
+    db = KeyPrefixed(inner, b"p:")
+    db.save(b"k", b"1")
+    db.save(b"k", b"2")
+    db.move(b"k", b"k.secondary", b"2")
+    db.delete(b"k", b"1")
+    db.save(b"other", b"3")
+    assert sorted(db.fetch(b"k.secondary")) == [b"2"] and list(db.fetch(b"k")) == []
+    assert sorted(inner.data) == [b"p:k", b"p:k.secondary", b"p:other"]
+    assert "b'p:'" in repr(db)
+
+
+def test_searches_for_other_arguments_or_properties_keep_their_own_failures():
+    db = InMemoryExampleDatabase()
+    explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=0, database=db)
+    assert len({key.split(b":")[0] for key in db.data}) == 1
+    explore(racy_world, {"clients": 2}, properties=[delivered_intact], budget=30, seed=0, database=db)
+    assert len({key.split(b":")[0] for key in db.data}) == 2
+
+
+def test_a_failure_found_by_one_process_is_tried_first_by_the_next(tmp_path):
+    db = str(tmp_path / "db")
+    runs = []
+    for seed, hash_seed in ((0, "1"), (99, "2")):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        out = subprocess.run([sys.executable, "-c", SEARCH, db, str(seed)], capture_output=True, text=True,
+                             env=env, cwd=ROOT, timeout=120, check=True).stdout
+        runs.append(json.loads(out.splitlines()[-1]))
+    assert runs[0][0] == 1 and runs[0][1] > 1
+    assert runs[1] == [1, 1]
