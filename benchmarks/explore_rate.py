@@ -25,7 +25,7 @@ import time
 
 import fakes
 from loopsim.explore import explore
-from loopsim.outcome import delivered_intact
+from scenarios.drivers import delivered_intact
 from loopsim.harness.runner import run_world
 from scenarios.drivers import proxy_world
 

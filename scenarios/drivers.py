@@ -1,5 +1,6 @@
 # scenarios.drivers: scenario drivers - set up a world (server2, a proxy, clients) on a given network.
-# Owns: proxy_world, echo_world. Imports: loopsim (loop layer), scenarios.apps.
+# Owns: proxy_world, echo_world, racy_world, delivered_intact (their property). Imports: loopsim (loop layer),
+# scenarios.apps.
 """Drivers are what a scenario's ``[app] driver = "module:function"`` names.
 
 A driver is ``function(net, **args)`` returning the generator of the main task.
@@ -20,7 +21,7 @@ from .apps.naive_proxy import naive_server
 from .apps.proxy import proxy_server
 from .apps.racy import racy_server
 
-__all__ = ["proxy_world", "echo_world", "racy_world", "make_payload", "SERVER2", "PROXY"]
+__all__ = ["proxy_world", "echo_world", "racy_world", "delivered_intact", "make_payload", "SERVER2", "PROXY"]
 
 SERVER2 = ("server2", 80)
 PROXY = ("proxy", 8080)
@@ -197,3 +198,27 @@ def racy_world(net: Any, *, clients: int = 2) -> Generator[Any, Any, dict[str, i
         return {"clients": clients, "ok": ok}
     finally:
         listener.close()
+
+
+def delivered_intact(outcome: Any) -> str | None:
+    """The property of these drivers' result: no client lost or got wrong data the network did not lose for it.
+
+    Named ``scenarios.drivers:delivered_intact`` (``--property``, ``[expect]
+    properties``). The drivers return how each client ended: in a world without
+    faults every client must end "ok" (its whole reply, intact); with faults (a
+    reset, a refusal, a black hole) a client may end with an error or an early
+    close, but never with wrong bytes ("corrupt"). A run that stopped early has
+    no result and passes here (that is ``terminates``'s job).
+    """
+    if outcome.error is not None:
+        return None
+    result = outcome.result
+    if not isinstance(result, dict) or "clients" not in result:
+        return f"the driver returned {result!r}, not a {{'clients': n, 'ok': k, ...}} count"
+    if result.get("corrupt", 0):
+        return f"{result['corrupt']} of {result['clients']} clients got corrupted replies: {result}"
+    if not outcome.faults and result.get("ok", 0) != result["clients"]:
+        others = {k: v for k, v in result.items() if k not in ("clients", "ok")}
+        return (f"{result.get('ok', 0)} of {result['clients']} clients got their reply intact in a world "
+                f"without faults; others: {others}")
+    return None

@@ -1,5 +1,5 @@
 # loopsim.harness.explore: property-based search for failing worlds, shrinking, and saving them as scenarios.
-# Owns: explore, Finding, ExploreReport, discover, parse_shard, example_database, KeyPrefixed.
+# Owns: explore, Finding, PropertySearch, ExploreReport, discover, parse_shard, example_database, KeyPrefixed.
 # Imports: hypothesis (public API only), fakes, loopsim.loop.errors, loopsim.harness.{strategies,outcome,runner,scenario}.
 """The bug-finding engine.
 
@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
-from loopsim.loop.errors import InputError
-from .outcome import DEFAULT_PROPERTIES, PROPERTIES, Outcome, Property, property_spec
+from loopsim.loop.errors import InputError, InternalError
+from .outcome import DEFAULT_PROPERTIES, PROPERTIES, Outcome, Property, importable_spec
 
-__all__ = ["explore", "Finding", "ExploreReport", "discover", "parse_shard", "example_database", "KeyPrefixed"]
+__all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database", "KeyPrefixed"]
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``"2/4"`` -> ``(2, 4)`` (shards are numbered 1..N)."""
@@ -129,8 +129,25 @@ class Finding:
 
 
 @dataclass
+class PropertySearch:
+    """One property's search: its runs, the wall time it took (shrinking and saving included), its finding."""
+
+    property: str
+    runs: int = 0
+    elapsed: float = 0.0
+    finding: Finding | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.finding is None:
+            return "held"
+        where = f" -> {self.finding.path}" if self.finding.path else ""
+        return f"FAILED{where}"
+
+
+@dataclass
 class ExploreReport:
-    """What a search did: runs, rate, failures found, time to the first failure."""
+    """What a search did: one :class:`PropertySearch` per property, the failures found, the time to the first."""
 
     runs: int = 0
     elapsed: float = 0.0
@@ -138,62 +155,107 @@ class ExploreReport:
     first_failure_after: float | None = None
     first_failure_runs: int | None = None
     chunks: list[int] = field(default_factory=list)
+    searches: list[PropertySearch] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.runs / self.elapsed if self.elapsed > 0 else 0.0
 
+    def table(self) -> str:
+        """The per-property table: property, runs, time, held / FAILED with the finding's file."""
+        rows = [("property", "runs", "time", "result")]
+        rows += [(s.property, str(s.runs), f"{s.elapsed:.2f}s", s.verdict) for s in self.searches]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows)
+
     def summary(self) -> str:
         lines = [f"explored {self.runs} runs in {self.elapsed:.2f}s ({self.rate:.0f} runs/s), "
                  f"{len(self.findings)} failure(s) found"]
+        if self.searches:
+            lines += ["", self.table(), ""]
         if self.first_failure_after is not None:
             lines.append(f"first failure after {self.first_failure_after:.3f}s ({self.first_failure_runs} runs)")
         for f in self.findings:
             where = f" -> {f.path} ({f.steps} steps, replay: {f.replay_status})" if f.path else ""
             lines.append(f"  {f.property}: {f.message}{where}")
-        return "\n".join(lines)
+        return "\n".join(lines).rstrip("\n")
 
 
 class _Progress:
-    def __init__(self, stream: TextIO | None, report: ExploreReport, start: float) -> None:
-        self.stream, self.report, self.start = stream, report, start
-        self.last = start
+    """The progress line on ``stream``: redrawn with ``\\r`` on a terminal, plain lines every few seconds otherwise."""
 
-    def tick(self, force: bool = False) -> None:
+    def __init__(self, stream: TextIO | None, count: int) -> None:
+        self.stream, self.count = stream, count
+        isatty = getattr(stream, "isatty", None)
+        self.tty = bool(isatty()) if callable(isatty) else False
+        self.every = 0.5 if self.tty else 5.0
+        self.last = time.perf_counter()
+
+    def _line(self, search: PropertySearch, index: int, started: float, share: float | None) -> str:
+        elapsed = time.perf_counter() - started
+        rate = search.runs / elapsed if elapsed > 0 else 0.0
+        of = f" of {share:.1f}s" if share is not None else ""
+        return (f"[{index}/{self.count}] {search.property}: {search.runs} runs ({rate:.0f}/s), "
+                f"{elapsed:.1f}s{of}")
+
+    def tick(self, search: PropertySearch, index: int, started: float, share: float | None) -> None:
         if self.stream is None:
             return
         now = time.perf_counter()
-        if force or now - self.last >= 0.5:
+        if now - self.last >= self.every:
             self.last = now
-            elapsed = now - self.start
-            rate = self.report.runs / elapsed if elapsed else 0.0
-            self.stream.write(f"\rexplored {self.report.runs} runs ({rate:.0f}/s), "
-                              f"failures found: {len(self.report.findings)}   ")
+            line = self._line(search, index, started, share)
+            self.stream.write(f"\r{line}   " if self.tty else line + "\n")
             self.stream.flush()
+
+    def done(self, search: PropertySearch, index: int) -> None:
+        if self.stream is None:
+            return
+        line = (f"[{index}/{self.count}] {search.property}: {search.verdict.lower() if search.finding is None else 'failed'}"
+                f" after {search.runs} runs in {search.elapsed:.2f}s")
+        self.stream.write(f"\r{line}   \n" if self.tty else line + "\n")
+        self.stream.flush()
+        self.last = time.perf_counter()
 
 
 class _PropertyFailed(Exception):
     """Raised in the test hypothesis runs when the property fails: hypothesis shrinks towards it."""
 
 
+class _OutOfBudget(Exception):
+    """Raised in the test hypothesis runs once the property's time or examples are spent: it ends the chunk,
+    and makes the rest of a shrink cheap (every further call raises at once)."""
+
+
 class _Search:
     """One property's search: :meth:`check` is the test function hypothesis runs on each world.
 
-    ``found`` is the last failure seen; hypothesis runs the shrunk world last, so
-    once the test has failed, ``found`` is that world's message, configuration and choices.
+    ``found`` is the last failure seen; the shrinker only tries worlds simpler than
+    the best failure so far, so ``found`` is the simplest failing world's message,
+    configuration and choices.
     """
 
     def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, report: ExploreReport,
-                 meter: _Progress, start: float) -> None:
+                 record: PropertySearch, deadline: float | None, examples: int | None, start: float,
+                 tick: Callable[[], None]) -> None:
         self.driver, self.args, self.prop = driver, args, prop
-        self.report, self.meter, self.start = report, meter, start
+        self.report, self.record, self.deadline, self.examples = report, record, deadline, examples
+        self.start, self.tick = start, tick
         self.found: tuple[str, Any, list[tuple[str, Any, int]]] | None = None
 
+    def spent(self) -> bool:
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            return True
+        return self.found is None and self.examples is not None and self.record.runs >= self.examples
+
     def check(self, world: Any) -> None:
+        if self.spent():
+            raise _OutOfBudget()
         outcome: Outcome = world.run(self.driver, self.args)
         report = self.report
         report.runs += 1
-        self.meter.tick()
+        self.record.runs += 1
+        self.tick()
         message = self.prop(outcome)
         if message:
             if report.first_failure_after is None:
@@ -210,59 +272,77 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             out_dir: str | None = None, max_faults: int = 1, progress: TextIO | None = None) -> ExploreReport:
     """Search for worlds where ``driver(net, **args)`` breaks each property; see the module doc.
 
-    Stops a property's search at its first (shrunk) failure, or when
-    ``budget`` seconds or ``max_examples`` examples are spent. With
-    ``out_dir``, each failure is written there as a scenario file.
+    Each property is searched on its own until its first (shrunk) failure or
+    until its share of the budget is spent: ``budget`` is the wall time of the
+    whole call (discovery, shrinking and saving included), shared among the
+    properties not yet searched (time one leaves unused goes to the next);
+    ``max_examples`` is per property, and exact. With ``out_dir``, each failure
+    is written there as a scenario file. A property that cannot be named by
+    ``module:function`` is an :class:`InputError` before anything runs.
     """
     from .strategies import worlds
 
+    start = time.perf_counter()
     args = dict(args or {})
     props = list(properties) or [PROPERTIES[p] for p in DEFAULT_PROPERTIES]
+    names = [importable_spec(prop) for prop in props]  # one-line InputError before the search starts
+    if max_examples is not None and max_examples < 1:
+        raise InputError(f"max_examples must be >= 1, not {max_examples}")
     addrs, patterns = discover(driver, args)
     report = ExploreReport()
-    start = time.perf_counter()
-    meter = _Progress(progress, report, start)
+    meter = _Progress(progress, len(props))
     k, n = shard
     strategy = worlds(addrs, patterns, max_faults=max_faults)
     spec = driver_spec or f"{driver.__module__}:{driver.__qualname__}"
-
-    def out_of_time() -> bool:
-        if budget is not None and time.perf_counter() - start >= budget:
-            return True
-        return max_examples is not None and report.runs >= max_examples
+    end = None if budget is None else start + budget
 
     # Without a database there is nothing to reuse: skip that phase's per-chunk work.
     phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate, Phase.shrink)
-    for prop in props:
-        name = property_spec(prop)
-        search = _Search(driver, args, prop, report, meter, start)
+    for index, (prop, name) in enumerate(zip(props, names), start=1):
+        began = time.perf_counter()
+        share = None if end is None else max(0.0, (end - began) / (len(props) - index + 1))
+        record = PropertySearch(name)
+        report.searches.append(record)
+        deadline = None if share is None else began + share
+        search = _Search(driver, args, prop, report, record, deadline, max_examples, start,
+                         lambda: meter.tick(record, index, began, share))
         # Every search runs the same test function, so hypothesis gives them one database key; the key
         # prefix tells the driver, arguments and property apart, the same in every run, shard and machine.
         prefix = hashlib.sha256(repr((spec, sorted(args.items()), name)).encode()).hexdigest().encode() + b":"
         chunk = k - 1
-        while search.found is None and not out_of_time():
+        while search.found is None and not search.spent():
             report.chunks.append(chunk)
+            left = chunk_examples if max_examples is None else min(chunk_examples, max_examples - record.runs)
             # settings() outermost: seed() alone would switch the example database off.
             test = settings(
-                max_examples=chunk_examples, database=None if database is None else KeyPrefixed(database, prefix),
+                max_examples=left, database=None if database is None else KeyPrefixed(database, prefix),
                 deadline=None, derandomize=False, suppress_health_check=list(HealthCheck),
                 verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False, phases=phases,
             )(hyp_seed(seed * 1_000_003 + chunk)(given(strategy)(search.check)))
+            ran = record.runs
             try:
                 test()
-            except _PropertyFailed:
+            except (_PropertyFailed, _OutOfBudget):
                 pass
+            except Exception as exc:
+                # Cutting a search short makes hypothesis see a run that stopped drawing early (it calls
+                # that flaky): expected once the budget is spent. Anything else is a bug.
+                if search.found is None and not search.spent():
+                    raise InternalError(f"loopsim explore: the search of {name} failed: "
+                                        f"{type(exc).__name__}: {exc}") from exc
             chunk += n
+            if record.runs == ran and search.found is None:
+                break  # hypothesis ran nothing more (the space of worlds is exhausted)
         if search.found is not None:
             message, config, choices = search.found
             finding = Finding(name, message, config, choices)
+            record.finding = finding
             report.findings.append(finding)
             if out_dir is not None:
                 _save(finding, driver, spec, args, prop, out_dir)
-        meter.tick(force=True)
+        record.elapsed = time.perf_counter() - began
+        meter.done(record, index)
     report.elapsed = time.perf_counter() - start
-    if progress is not None:
-        progress.write("\n")
     return report
 
 

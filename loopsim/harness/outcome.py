@@ -6,8 +6,9 @@
 A *property* is a plain function ``property(outcome) -> str | None``: ``None``
 when it holds, else a message saying what is wrong. Ready-made ones:
 :func:`terminates`, :func:`no_task_died`, :func:`all_sockets_closed`,
-:func:`finished_within`, :func:`delivered_intact` and :func:`result_has`. Write
-your own the same way. Each ready-made property checks one thing, so that a
+:func:`finished_within` and :func:`result_has`. Write your own the same way,
+in a module (a property is named by ``module:function`` in a scenario file,
+so a lambda or a function of ``__main__`` cannot be one). Each ready-made property checks one thing, so that a
 search for one kind of failure is not distracted by another: a run that
 stopped early (deadlock, livelock, divergence) fails :func:`terminates` only.
 """
@@ -24,8 +25,8 @@ from .callables import import_spec
 from loopsim.loop.task import Task
 
 __all__ = ["Outcome", "TaskOutcome", "TaskRecorder", "Property", "terminates", "no_task_died",
-           "all_sockets_closed", "finished_within", "delivered_intact", "result_has", "PROPERTIES",
-           "DEFAULT_PROPERTIES", "parse_property", "property_spec"]
+           "all_sockets_closed", "finished_within", "result_has", "PROPERTIES", "DEFAULT_PROPERTIES",
+           "parse_property", "property_spec", "importable_spec", "StreamTap"]
 
 
 @dataclass(frozen=True)
@@ -126,30 +127,6 @@ def finished_within(seconds: float) -> Property:
     return finished_within_
 
 
-def delivered_intact(outcome: Outcome) -> str | None:
-    """No client lost or got wrong data that the network did not lose for it.
-
-    For the bundled drivers (``scenarios.drivers``), whose result counts how
-    each client ended: in a world without faults every client must end
-    "ok" (its whole reply, intact); with faults (a reset, a refusal, a black
-    hole) a client may end with an error or an early close, but never with
-    wrong bytes ("corrupt"). A run that stopped early has no result and
-    passes here (that is :func:`terminates`'s job).
-    """
-    if outcome.error is not None:
-        return None
-    result = outcome.result
-    if not isinstance(result, dict) or "clients" not in result:
-        return f"the driver returned {result!r}, not a {{'clients': n, 'ok': k, ...}} count"
-    if result.get("corrupt", 0):
-        return f"{result['corrupt']} of {result['clients']} clients got corrupted replies: {result}"
-    if not outcome.faults and result.get("ok", 0) != result["clients"]:
-        others = {k: v for k, v in result.items() if k not in ("clients", "ok")}
-        return (f"{result.get('ok', 0)} of {result['clients']} clients got their reply intact in a world "
-                f"without faults; others: {others}")
-    return None
-
-
 def result_has(**expected: Any) -> Property:
     """The main task returned a dict containing these items."""
 
@@ -169,14 +146,15 @@ def result_has(**expected: Any) -> Property:
 PROPERTIES: dict[str, Property] = {
     "terminates": terminates,
     "no_task_died": no_task_died,
-    "delivered_intact": delivered_intact,
     "all_sockets_closed": all_sockets_closed,
 }
-DEFAULT_PROPERTIES = ("terminates", "delivered_intact", "no_task_died", "all_sockets_closed")
+# Generic only: they hold for any correct driver. Properties about what a driver returns (such as the
+# bundled drivers' ``scenarios.drivers:delivered_intact``) are named by ``module:function``.
+DEFAULT_PROPERTIES = ("terminates", "no_task_died", "all_sockets_closed")
 
 
 def parse_property(spec: str) -> Property:
-    """A property by name (``delivered_intact``, ``finished_within(35)``) or as ``module:function``."""
+    """A property by name (``terminates``, ``finished_within(35)``) or as ``module:function``."""
     spec = spec.strip()
     if spec in PROPERTIES:
         return PROPERTIES[spec]
@@ -198,3 +176,61 @@ def property_spec(prop: Property) -> str:
     if name in PROPERTIES or name.startswith("finished_within("):
         return name
     return f"{prop.__module__}:{prop.__qualname__}"
+
+
+def importable_spec(prop: Property) -> str:
+    """:func:`property_spec` of ``prop``, checked to name ``prop`` again; else :class:`InputError` (one line).
+
+    A finding names its property in its file, so a lambda, a nested function or
+    a function of ``__main__`` (which no other process can import) is refused.
+    """
+    spec = property_spec(prop)
+    if ":" not in spec:  # a ready-made one: terminates, finished_within(T), ...
+        return spec
+    module, _, qualname = spec.partition(":")
+    if module == "__main__" or "<" in qualname:
+        raise InputError(f"property {spec!r} cannot be named by module:function (a lambda, a nested function or "
+                         "a function of __main__); define it at the top level of an importable module")
+    try:
+        again = parse_property(spec)
+    except InputError as exc:
+        raise InputError(f"property {spec!r} does not import back: {exc}") from None
+    if again is not prop:
+        raise InputError(f"property {spec!r} imports as another object; define it once, at the top level of "
+                         "its module")
+    return spec
+
+
+class StreamTap:
+    """A trace hook (``net.trace``) that passes events on to ``inner`` and keeps the bytes per socket name.
+
+    It fills :attr:`Outcome.received` and :attr:`Outcome.sent` whether or not
+    the full trace is kept: every ``recv`` that returned bytes, and the part of
+    every ``send`` that was accepted.
+    """
+
+    __slots__ = ("inner", "received", "sent")
+
+    def __init__(self, inner: Any = None) -> None:
+        self.inner = inner
+        self.received: dict[str, bytearray] = {}
+        self.sent: dict[str, bytearray] = {}
+
+    def add(self, sock: str, op: str, args: tuple[Any, ...], result: Any) -> None:
+        if self.inner is not None:
+            self.inner.add(sock, op, args, result)
+        if op == "recv":
+            if type(result) is bytes:
+                got = self.received.get(sock)
+                if got is None:
+                    got = self.received[sock] = bytearray()
+                got += result
+        elif op == "send" and type(result) is int and args:
+            out = self.sent.get(sock)
+            if out is None:
+                out = self.sent[sock] = bytearray()
+            out += bytes(args[0][:result])
+
+    def streams(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """``(received, sent)``: bytes per socket name."""
+        return ({k: bytes(v) for k, v in self.received.items()}, {k: bytes(v) for k, v in self.sent.items()})

@@ -19,7 +19,7 @@ from loopsim.loop.errors import Deadlock, InputError, InternalError
 from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
 from loopsim.loop.eventloop import Loop
 from .judge import judge
-from .outcome import Outcome, TaskRecorder
+from .outcome import Outcome, StreamTap, TaskRecorder
 from .scenario import Scenario, ScenarioError
 from .callables import import_spec
 
@@ -56,17 +56,6 @@ def resolve_driver(spec: str) -> Callable[..., Any]:
     return import_spec(spec, "app")
 
 
-def _streams(trace: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    received: dict[str, bytearray] = {}
-    sent: dict[str, bytearray] = {}
-    for event in (trace.events if trace is not None else ()):
-        if event.op == "recv" and isinstance(event.result, bytes):
-            received.setdefault(event.sock, bytearray()).extend(event.result)
-        elif event.op == "send" and isinstance(event.result, int) and event.args:
-            sent.setdefault(event.sock, bytearray()).extend(bytes(event.args[0][: event.result]))
-    return ({k: bytes(v) for k, v in received.items()}, {k: bytes(v) for k, v in sent.items()})
-
-
 def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: str = "run",
               instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT) -> Outcome:
     """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
@@ -82,6 +71,8 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     except TypeError as exc:
         raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: {exc}") from None
     recorder = TaskRecorder()
+    trace = net.trace
+    tap = net.trace = StreamTap(trace)  # received/sent bytes, with or without the full trace
     guards: tuple[Any, ...] = ()
     if livelock_limit is not None:  # virtual time: stop busy-waits instead of spinning forever
         watch = net.trace = SpinWatch(net.clock, net.trace)
@@ -106,8 +97,8 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     if divergence is not None and error is None:
         error = divergence
     result = main.result() if main.done() and main.exception() is None else None
-    trace = net.trace.inner if isinstance(net.trace, SpinWatch) else net.trace
-    received, sent = _streams(trace)
+    net.trace = trace
+    received, sent = tap.streams()
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,

@@ -7,8 +7,7 @@ Compose them in your own ``@given`` tests::
 
     from hypothesis import given, settings
     from loopsim import strategies as ls
-    from loopsim.outcome import delivered_intact
-    from scenarios.drivers import proxy_world
+    from scenarios.drivers import delivered_intact, proxy_world
 
     @settings(max_examples=50, deadline=None)
     @given(world=ls.worlds(addrs=["server2:80", "proxy:8080"], patterns=["proxy#*", "server2:80<-*"]))

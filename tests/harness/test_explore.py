@@ -6,7 +6,8 @@ from hypothesis.database import InMemoryExampleDatabase
 from loopsim.cli import main
 from loopsim.loop.errors import InputError
 from loopsim.explore import discover, example_database, explore, parse_shard
-from loopsim.outcome import delivered_intact, parse_property, terminates
+from loopsim.outcome import parse_property, terminates
+from scenarios.drivers import delivered_intact
 from loopsim.harness.runner import run_scenario
 from loopsim.harness.scenario import load_scenario
 from scenarios.drivers import proxy_world, racy_world
@@ -26,15 +27,15 @@ def test_naive_proxy_data_loss_is_found_shrunk_and_saved(tmp_path):
     report = explore(proxy_world, NAIVE, properties=[delivered_intact], budget=30, seed=0,
                      database=None, out_dir=str(tmp_path))
     [finding] = report.findings
-    assert finding.property == "delivered_intact"
+    assert finding.property == "scenarios.drivers:delivered_intact"
     assert "0 of 1 clients got their reply intact" in finding.message
     assert finding.steps <= 48, finding.steps
     assert finding.replay_status == "fail"
     sc = load_scenario(finding.path)
-    assert sc.mode == "replay" and sc.expect.properties == ("delivered_intact",)
+    assert sc.mode == "replay" and sc.expect.properties == ("scenarios.drivers:delivered_intact",)
     again = run_scenario(sc)
     assert again.status == "fail"
-    assert any(f.startswith("properties: delivered_intact: ") for f in again.failures)
+    assert any(f.startswith("properties: scenarios.drivers:delivered_intact: ") for f in again.failures)
 
 
 def test_naive_proxy_spin_is_found_as_a_livelock(tmp_path):
@@ -93,7 +94,8 @@ def test_parsing_helpers_reject_bad_input():
 
 def test_explore_command_writes_scenarios_and_exits_1_on_a_failure(tmp_path, capsys):
     out = tmp_path / "found"
-    code = main(["explore", "scenarios.drivers:racy_world", "--property", "delivered_intact", "--budget", "30",
+    code = main(["explore", "scenarios.drivers:racy_world", "--property", "scenarios.drivers:delivered_intact",
+                 "--budget", "30",
                  "--out", str(out), "--db", "none", "--quiet"])
     assert code == 1
     text = capsys.readouterr().out

@@ -11,14 +11,13 @@ from hypothesis.database import InMemoryExampleDatabase
 
 from loopsim.explore import explore
 from loopsim.harness.explore import KeyPrefixed
-from loopsim.outcome import delivered_intact
-from scenarios.drivers import racy_world
+from scenarios.drivers import delivered_intact, racy_world
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SEARCH = """
 import json, sys
 from loopsim.explore import example_database, explore
-from loopsim.outcome import delivered_intact
+from scenarios.drivers import delivered_intact
 from scenarios.drivers import racy_world
 report = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=int(sys.argv[2]),
                  database=example_database(sys.argv[1]))

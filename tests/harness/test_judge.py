@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # Every check has something to look at, and everything holds.
 EXPECT = Expect(received={"client#1": b"HELLO"}, result={"clients": 1, "ok": 1}, tasks={"worker": "ValueError"},
-                min_time=1.0, max_time=2.0, sockets_closed=True, properties=("delivered_intact",))
+                min_time=1.0, max_time=2.0, sockets_closed=True, properties=("scenarios.drivers:delivered_intact",))
 
 
 def passing_outcome():
@@ -53,7 +53,7 @@ BROKEN = {
                   "max_time: took 2.500000 virtual seconds, more than 2.0")],
     "sockets_closed": [(EXPECT, outcome_with(open_sockets=["proxy#1"]), "sockets_closed: sockets left open: proxy#1")],
     "properties": [(EXPECT, outcome_with(result={"clients": 1, "ok": 1, "corrupt": 1}),
-                    "properties: delivered_intact: 1 of 1 clients got corrupted replies")],
+                    "properties: scenarios.drivers:delivered_intact: 1 of 1 clients got corrupted replies")],
 }
 
 CASES = [pytest.param(name, expect, outcome, message, id=f"{name}-{i}")

@@ -15,7 +15,8 @@ import _loopsim_hypothesis
 import fakes
 from loopsim import strategies as ls
 from loopsim.explore import example_database, explore
-from loopsim.outcome import delivered_intact, no_task_died, terminates
+from loopsim.outcome import no_task_died, terminates
+from scenarios.drivers import delivered_intact
 from scenarios.drivers import proxy_world, racy_world
 
 pytest_plugins = ["pytester"]
@@ -129,7 +130,7 @@ def test_networks_draw_their_choices_from_hypothesis_and_find_the_race():
 
 def test_loopsim_explore_fixture(pytester):
     pytester.makepyfile('''
-        from loopsim.outcome import delivered_intact
+        from scenarios.drivers import delivered_intact
         from scenarios.drivers import racy_world
 
         def test_search_finds_the_race(loopsim_explore, tmp_path):

@@ -17,13 +17,14 @@ __all__ = ["COMMAND"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target(parser, "module:function(net, **args)")
     parser.add_argument("--property", action="append", dest="properties", metavar="PROP",
-                        help="terminates, no_task_died, delivered_intact, all_sockets_closed, "
-                             "finished_within(SECONDS) or module:function; repeat for several "
-                             "(default: the first four)")
+                        help="terminates, no_task_died, all_sockets_closed, finished_within(SECONDS) or "
+                             "module:function (e.g. scenarios.drivers:delivered_intact); repeat for several, "
+                             "each is searched on its own (default: terminates, no_task_died, all_sockets_closed)")
     parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
-                        help="stop after this much wall time (default 10)")
+                        help="total wall time, shrinking and saving included, shared among the properties "
+                             "(default 10)")
     parser.add_argument("--examples", type=int, default=None, metavar="N",
-                        help="stop after N examples (deterministic for a given seed and shard)")
+                        help="at most N examples per property (deterministic for a given seed and shard)")
     parser.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
     parser.add_argument("--shard", default="1/1", metavar="K/N", help="run shard K of N (default 1/1)")
     parser.add_argument("--out", default="found", metavar="DIR", help="write failures here (default: found)")
