@@ -60,7 +60,12 @@ def example_database(spec: str | None) -> Any:
             from hypothesis.extra.redis import RedisExampleDatabase
         except ImportError as exc:  # pragma: no cover - redis is a test dependency
             raise InputError(f"--db {spec!r} needs the redis package: pip install redis ({exc})") from None
-        client = redis.Redis(host=m.group(1), port=int(m.group(2) or 6379), db=int(m.group(3) or 0))
+        client = redis.Redis(host=m.group(1), port=int(m.group(2) or 6379), db=int(m.group(3) or 0),
+                             socket_connect_timeout=5)
+        try:
+            client.ping()  # unreachable: one line now, not a traceback mid-search
+        except redis.exceptions.RedisError as exc:
+            raise InputError(f"--db {spec!r}: cannot reach Redis: {str(exc).splitlines()[0]}") from None
         return RedisExampleDatabase(client, key_prefix=b"loopsim-explore:")
     return DirectoryBasedExampleDatabase(spec)
 

@@ -50,6 +50,11 @@ def record_scenario(driver_spec: str, args: dict[str, Any], out: str, name: str 
     driver = resolve_driver(driver_spec)
     if os.path.isdir(out):
         raise InputError(f"--out {out!r} is a directory; give a file name such as {out}/recorded.toml")
+    folder = os.path.dirname(out) or "."
+    if not os.path.isdir(folder):  # checked before the live run, not after it
+        raise InputError(f"--out {out!r}: no such folder {folder!r}")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"--out {out!r}: cannot write in the folder {folder!r}")
     net = LiveNetwork()
     try:
         outcome = run_world(driver, args, net, name or driver_spec, livelock_limit=None)
@@ -64,7 +69,10 @@ def record_scenario(driver_spec: str, args: dict[str, Any], out: str, name: str 
         path=out, name=name or os.path.splitext(os.path.basename(out))[0],
         description=f"recorded live on loopback from {driver_spec} at {when}; replays the kernel's answers",
         driver=driver_spec, args=dict(args), expect=expect, script=tuple(outcome.trace.events))
-    with open(out, "w", encoding="utf-8") as fh:
-        fh.write(dump_scenario(scenario))
+    try:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(dump_scenario(scenario))
+    except OSError as exc:
+        raise InputError(f"--out {out!r}: cannot write it: {exc.strerror or exc}") from None
     result = run_scenario(load_scenario(out))
     return Recorded(out, len(scenario.script or ()), result.status)

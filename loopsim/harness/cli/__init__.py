@@ -9,7 +9,9 @@ it. Adding a command is one module and one name in :data:`COMMANDS`.
 
 Exit codes: 0 success; 1 a failure was found (a scenario failed or diverged
 from its script, a demo lost data); 2 bad usage or bad input (unknown option,
-unreadable or invalid scenario file, unknown app).
+unreadable or invalid scenario file, unknown app) and errors of the command's own
+I/O (a missing output folder, an unreachable database, a closed pipe, a missing
+optional dependency), each reported in one line.
 """
 
 from __future__ import annotations
@@ -89,5 +91,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except BrokenPipeError:  # `loopsim replay --trace FILE | head`: the reader left; stop quietly
+        _silence_stdout()
+        return EXIT_USAGE
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind stdout (a test's capture)
+        pass

@@ -11,7 +11,7 @@ import sys
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
 from .arguments import add_target, driver_and_args
 
-__all__ = ["COMMAND"]
+__all__ = ["COMMAND", "EXTRA"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,11 +34,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
+EXTRA = "pip install 'loopsim[explore]'"
+
+
 def run(args: argparse.Namespace) -> int:
     from loopsim.harness.callables import import_spec
-    from loopsim.harness.explore import example_database, explore, parse_shard
     from loopsim.harness.outcome import parse_property
     from loopsim.loop.errors import InputError
+
+    try:
+        from loopsim.harness.explore import example_database, explore, parse_shard
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "hypothesis":
+            raise
+        print(f"loopsim explore: exploring needs hypothesis, which is not installed: {EXTRA}", file=sys.stderr)
+        return EXIT_USAGE
 
     try:
         spec, kwargs = driver_and_args(args)

@@ -24,6 +24,11 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.exists(args.dir):
         print(f"loopsim gate: {args.dir}: no such file or directory", file=sys.stderr)
         return EXIT_USAGE
+    if args.junit:  # checked before running, not after
+        folder = os.path.dirname(args.junit) or "."
+        if not os.path.isdir(folder):
+            print(f"loopsim gate: --junit {args.junit}: no such folder {folder!r}", file=sys.stderr)
+            return EXIT_USAGE
     paths = find_scenarios(args.dir)
     if not paths:
         print(f"loopsim gate: {args.dir}: no scenario files (*.toml with format = \"loopsim-scenario/1\")",
@@ -35,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
         if row.status != "pass":
             print("\n" + row.detail, file=sys.stderr)
     if args.junit:
-        write_junit(rows, args.junit)
+        try:
+            write_junit(rows, args.junit)
+        except OSError as exc:
+            print(f"loopsim gate: --junit {args.junit}: cannot write it: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"JUnit XML written to {args.junit}")
     if any(r.status == "error" for r in rows):
         return EXIT_USAGE
