@@ -35,7 +35,15 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from loopsim.loop.errors import InputError, InternalError
 from .outcome import DEFAULT_PROPERTIES, PROPERTIES, Outcome, Property, importable_spec
 
-__all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database", "KeyPrefixed"]
+__all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database",
+           "KeyPrefixed", "FOUND_MARKER"]
+
+# Written into every folder explore saves findings in: loopsim's pytest plugin does not collect such a
+# folder unless it is named on the command line (the same name as _loopsim_pytestplugin.FOUND_MARKER).
+FOUND_MARKER = ".loopsim-found"
+_MARKER_TEXT = ("Findings of `loopsim explore`. pytest does not collect this folder unless you name it\n"
+                "(pytest found/); move a finding where your tests or your gate's scenarios are to keep it.\n")
+
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``"2/4"`` -> ``(2, 4)`` (shards are numbered 1..N)."""
@@ -361,6 +369,10 @@ def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[st
     world = World(finding.config, ListChooser(finding.choices))
     outcome = world.run(driver, args, trace=True)
     os.makedirs(out_dir, exist_ok=True)
+    marker = os.path.join(out_dir, FOUND_MARKER)
+    if not os.path.exists(marker):
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(_MARKER_TEXT)
     slug = re.sub(r"[^a-z0-9]+", "_", f"{spec.split(':')[-1]}_{finding.property}".lower()).strip("_")
     path = os.path.join(out_dir, f"{slug}.toml")
     config = finding.config

@@ -75,8 +75,91 @@ def test_fake_net_is_fresh_and_deterministic(fake_net, loop):
     result.assert_outcomes(passed=2)
 
 
-def test_explore_fixture_shards_by_xdist_worker():
-    shard = _loopsim_pytestplugin.xdist_shard
-    assert shard({}) == (1, 1)
-    assert shard({"PYTEST_XDIST_WORKER": "gw2", "PYTEST_XDIST_WORKER_COUNT": "4"}) == (3, 4)
-    assert shard({"PYTEST_XDIST_WORKER": "gw9", "PYTEST_XDIST_WORKER_COUNT": "4"}) == (1, 1)
+LOOP_TESTS = '''
+import pytest
+import loopsim
+
+def worker():
+    yield from loopsim.sleep(1)
+    raise ValueError("lost the state")
+
+def test_a_task_died_unobserved(loop):
+    loop.spawn(worker(), name="worker")
+    loop.run()
+
+def test_its_error_was_looked_at(loop):
+    def main():
+        task = yield from loopsim.spawn(worker(), name="worker")
+        try:
+            yield from loopsim.join(task)
+        except ValueError:
+            return "seen"
+    assert loop.run_until_complete(main()) == "seen"
+
+def test_a_task_is_left(loop):
+    loop.spawn(worker(), name="forgotten")
+
+def test_a_socket_is_left_open(loop, fake_net):
+    fake_net.listen(("server2", 80))
+
+@pytest.mark.loopsim_leaks_ok
+def test_that_means_it(loop, fake_net):
+    fake_net.listen(("server2", 80))
+    loop.spawn(worker(), name="forgotten")
+'''
+
+
+def test_the_loop_fixture_fails_a_test_for_a_dead_task_a_task_left_or_an_open_socket(pytester):
+    pytester.makepyfile(test_loops=LOOP_TESTS)
+    result = pytester.runpytest("--strict-markers", "-rf")
+    result.assert_outcomes(passed=2, failed=3)
+    out = result.stdout.str()
+    assert "a task died and nobody looked at its error: task 'worker' raised ValueError: lost the state" in out
+    assert re.search(r"tasks left: 'forgotten' \(at .*test_loops\.py:\d+\)", out)
+    assert "sockets left open: server2:80" in out
+    assert "opt out with @pytest.mark.loopsim_leaks_ok" in out
+
+
+EXPLORE_TEST = '''
+import os
+from scenarios.drivers import delivered_intact, racy_world
+
+def test_search(loopsim_explore):
+    # small chunks: the search spans several, so a worker searching only some of them would differ
+    report = loopsim_explore(racy_world, {}, properties=[delivered_intact], max_examples=60, chunk_examples=2)
+    verdict = [(s.property, s.runs, s.verdict.split(" ")[0]) for s in report.searches], report.chunks
+    with open(os.environ["VERDICT_FILE"], "w") as fh:
+        fh.write(repr(verdict))
+'''
+
+
+def test_the_explore_fixture_gives_the_same_verdict_with_and_without_xdist(pytester, monkeypatch):
+    pytester.makepyfile(test_search=EXPLORE_TEST)
+    verdicts = []
+    for i, extra in enumerate(((), ("-p", "xdist", "-n", "2"))):
+        path = pytester.path / f"verdict-{i}.txt"
+        monkeypatch.setenv("VERDICT_FILE", str(path))
+        monkeypatch.setenv("PYTHONPATH", str(ROOT))  # a subprocess: the bundled drivers import from the checkout
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *extra)
+        result.assert_outcomes(passed=1)
+        verdicts.append(path.read_text())
+    assert verdicts[0] == verdicts[1]
+    assert "'FAILED'" in verdicts[0] and "[0, 1]" in verdicts[0]
+
+
+def test_a_findings_folder_is_collected_only_when_named(pytester):
+    found = pytester.mkdir("found")
+    (found / ".loopsim-found").write_text("findings\n")
+    (found / "slow.toml").write_text(SLOW.replace("max_time = 30.0", "max_time = 1.0"))
+    assert pytester.runpytest().ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    pytester.runpytest("found").assert_outcomes(failed=1)
+    pytester.runpytest(str(found / "slow.toml")).assert_outcomes(failed=1)
+
+
+def test_explore_writes_the_marker_the_plugin_knows(tmp_path):
+    from loopsim.harness.explore import FOUND_MARKER, explore
+    from scenarios.drivers import delivered_intact, racy_world
+
+    assert FOUND_MARKER == _loopsim_pytestplugin.FOUND_MARKER
+    explore(racy_world, {}, properties=[delivered_intact], budget=30, database=None, out_dir=str(tmp_path))
+    assert (tmp_path / FOUND_MARKER).is_file()
