@@ -26,13 +26,13 @@ import selectors
 import socket as _socket
 import struct
 import time
-from typing import Any, Callable
+from typing import Any
 
 from .backend import NoReadiness
 from .choices import DefaultChooser
 from .config import NetConfig
 from .socket import Address, FakeSocket
-from .socket_table import SocketTable, addr_key
+from .socket_table import NetworkSockets, SocketTable, addr_key
 from .trace import Trace
 
 __all__ = ["LiveNetwork", "LiveSelector", "LiveClock"]
@@ -91,7 +91,7 @@ class _RealSocket:
         self.peer: tuple[str, int] | None = None
 
 
-class LiveNetwork(NoReadiness):
+class LiveNetwork(NetworkSockets, NoReadiness):
     """Real loopback sockets behind recording FakeSocket front-ends (see the module doc); a
     :class:`~fakes.Network`. ``config`` is an empty :class:`~fakes.NetConfig`: the kernel is the network."""
 
@@ -121,20 +121,8 @@ class LiveNetwork(NoReadiness):
             self.trace.add(name, "socket", (int(family), int(type)), None)
         return sock
 
-    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
-        return self._sockets.factory(self.socket, prefix)
-
-    def listen(self, addr: Address, name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        return SocketTable.listen(self.socket, addr, name, backlog)
-
-    def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
-        return SocketTable.connect(self.socket, addr, name)
-
     def selector(self) -> LiveSelector:
         return LiveSelector(self)
-
-    def open_sockets(self) -> list[FakeSocket]:
-        return self._sockets.open_sockets()
 
     def finish(self) -> None:
         """After a run: nothing to check."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import errno
 import socket as _socket
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from typing import Any
 
 from . import tcp_calls
 from ._compiled import mypyc_attr
@@ -44,7 +44,7 @@ from .errors import ConfigError, fake_oserror
 from .faults import FaultPlan, fault_kind
 from .selector import FakeSelector
 from .socket import Address, FakeSocket
-from .socket_table import SocketTable, addr_key
+from .socket_table import NetworkSockets, SocketTable, addr_key
 from .tcp_segments import fail, transmit
 from .tcp_state import (CLOSE, CLOSED, CONNECTED, CONNECTING, FAILED, LISTENING, RST, UNCONNECTED, ListenQueues,
                         Pipe, TcpEndpoint, describe, notify, readiness, refresh)
@@ -62,7 +62,7 @@ _AF_INET6 = _socket.AF_INET6
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
-class FakeNetwork:
+class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
@@ -123,18 +123,6 @@ class FakeNetwork:
         endpoint.sock = sock
         return sock
 
-    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
-        """A ``new_socket()`` for apps: sockets named ``"prefix#1"``, ``"prefix#2"``, ..."""
-        return self._sockets.factory(self.socket, prefix)
-
-    def listen(self, addr: Address, name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        """A socket bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
-        return SocketTable.listen(self.socket, addr, name, backlog)
-
-    def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
-        """``socket(name)`` plus ``connect_ex(addr)``: non-blocking, connect in progress."""
-        return SocketTable.connect(self.socket, addr, name)
-
     def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
         """Two connected non-blocking sockets (the fake ``socket.socketpair()``)."""
         a, b = self.socket(names[0]), self.socket(names[1])
@@ -152,10 +140,6 @@ class FakeNetwork:
     def selector(self) -> FakeSelector:
         """A new :class:`~fakes.FakeSelector` over this network's sockets."""
         return FakeSelector(self)
-
-    def open_sockets(self) -> list[FakeSocket]:
-        """The sockets not closed yet, in creation order."""
-        return self._sockets.open_sockets()
 
     def finish(self) -> None:
         """After a run: nothing to check (a :class:`~fakes.ReplayNetwork` checks its script was used)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno as _errno
 import selectors
 import socket as _socket
-from typing import Any, Callable, Iterable, NoReturn
+from typing import Any, Iterable, NoReturn
 
 from .backend import NoReadiness
 from .choices import DefaultChooser
@@ -31,7 +31,7 @@ from .config import NetConfig
 from .errors import fake_oserror
 from .selector import FakeSelector
 from .socket import Address, FakeSocket
-from .socket_table import SocketTable
+from .socket_table import NetworkSockets, SocketTable
 from .trace import Trace, TraceEvent, format_value
 
 __all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
@@ -126,7 +126,7 @@ class ReplaySelector(FakeSelector):
         return result
 
 
-class ReplayNetwork(NoReadiness):
+class ReplayNetwork(NetworkSockets, NoReadiness):
     """A backend that answers from ``script``; a :class:`~fakes.Network` as FakeNetwork is.
 
     ``config`` is an empty :class:`~fakes.NetConfig`: a replayed world is its script.
@@ -216,20 +216,8 @@ class ReplayNetwork(NoReadiness):
             self.trace.add(name, "socket", step.args, None)
         return sock
 
-    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
-        return self._sockets.factory(self.socket, prefix)
-
-    def listen(self, addr: Address, name: str | None = None, backlog: int | None = None) -> FakeSocket:
-        return SocketTable.listen(self.socket, addr, name, backlog)
-
-    def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
-        return SocketTable.connect(self.socket, addr, name)
-
     def selector(self) -> ReplaySelector:
         return ReplaySelector(self)
-
-    def open_sockets(self) -> list[FakeSocket]:
-        return self._sockets.open_sockets()
 
     # -- the backend protocol ----------------------------------------------------------------
 

@@ -1,15 +1,15 @@
 # fakes.socket_table: the sockets of one network (simulated, replayed or live): names, fds, which are open.
-# Owns: SocketTable, addr_key. Imports: stdlib, fakes.socket.
+# Owns: SocketTable, NetworkSockets (the networks' shared base), addr_key. Imports: stdlib, fakes.{_compiled,socket}.
 """Socket construction, shared by every network.
 
 A network keeps a :class:`SocketTable`: it makes the
 :class:`~fakes.FakeSocket` front-ends (numbering their fake fds), knows
 which are still open, and gives names: ``"socket-1"``, ``"socket-2"``, ...
-by default, ``"prefix#1"``, ``"prefix#2"``, ... from a
-:meth:`~SocketTable.factory`. ``listen`` and ``connect`` are written here
-once, in terms of the network's own ``socket(name)``, so a driver names its
-sockets the same way whichever world it runs in (which strict replay relies
-on).
+by default. :class:`NetworkSockets`, the base of the three networks, writes
+``socket_factory`` (``"prefix#1"``, ``"prefix#2"``, ...), ``listen``,
+``connect`` and ``open_sockets`` once, in terms of the network's own
+``socket(name)``, so a driver names its sockets the same way whichever world
+it runs in (which strict replay relies on).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from __future__ import annotations
 import socket as _socket
 from typing import Any, Callable
 
+from ._compiled import mypyc_attr
 from .socket import Address, FakeSocket, _check_addr
 
-__all__ = ["SocketTable", "addr_key"]
+__all__ = ["SocketTable", "NetworkSockets", "addr_key"]
 
 _FIRST_FD = 3
 
@@ -29,20 +30,17 @@ def addr_key(addr: Any) -> str:
     return f"{addr[0]}:{addr[1]}"
 
 
-NewSocket = Callable[[Any], FakeSocket]  # a network's socket(name)
-
-
 class SocketTable:
     """The sockets of one network. It holds no reference to the network (no reference cycle: a
     finished network is freed by reference counting); the calls that need it take it."""
 
-    __slots__ = ("_open", "_fd", "_unnamed", "_prefixes")
+    __slots__ = ("_open", "_fd", "_unnamed", "prefixes")
 
     def __init__(self) -> None:
         self._open: dict[int, FakeSocket] = {}
         self._fd = _FIRST_FD - 1
         self._unnamed = 0
-        self._prefixes: dict[str, int] = {}
+        self.prefixes: dict[str, int] = {}  # socket_factory prefix -> sockets named so far
 
     def name(self, name: str | None) -> str:
         """``name``, or the next default name: ``"socket-1"``, ``"socket-2"``, ..."""
@@ -73,22 +71,35 @@ class SocketTable:
     def __len__(self) -> int:
         return len(self._open)
 
-    def factory(self, socket: NewSocket, prefix: str) -> Callable[[], FakeSocket]:
-        """A ``new_socket()`` for apps: ``socket("prefix#1")``, ``socket("prefix#2")``, ..."""
-        prefixes = self._prefixes
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class NetworkSockets:
+    """The socket-making members every network shares (FakeNetwork, ReplayNetwork and LiveNetwork
+    subclass it): written once, in terms of the network's own ``socket(name)`` and its
+    :class:`SocketTable` ``_sockets``."""
+
+    _sockets: SocketTable
+
+    def socket(self, name: str | None = None, family: int = _socket.AF_INET,
+               type: int = _socket.SOCK_STREAM) -> FakeSocket:  # pragma: no cover - each network's own
+        raise NotImplementedError
+
+    def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:
+        """A ``new_socket()`` for apps: sockets named ``"prefix#1"``, ``"prefix#2"``, ..."""
+        prefixes = self._sockets.prefixes
 
         def new_socket() -> FakeSocket:
             count = prefixes.get(prefix, 0) + 1
             prefixes[prefix] = count
-            return socket(f"{prefix}#{count}")
+            return self.socket(f"{prefix}#{count}")
         new_socket.__qualname__ = f"socket_factory({prefix!r})"
         return new_socket
 
-    @staticmethod
-    def listen(socket: NewSocket, addr: Address, name: str | None, backlog: int | None) -> FakeSocket:
-        """``socket(name)`` bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
+    def listen(self, addr: Address, name: str | None = None, backlog: int | None = None) -> FakeSocket:
+        """A socket bound to ``addr`` and listening, non-blocking; named ``"host:port"`` by default."""
         addr = _check_addr(addr, "listen", _socket.AF_INET)
-        sock = socket(addr_key(addr) if name is None else name)
+        sock = self.socket(addr_key(addr) if name is None else name)
         try:
             sock.bind(addr)
             sock.listen() if backlog is None else sock.listen(backlog)
@@ -97,9 +108,12 @@ class SocketTable:
             raise
         return sock
 
-    @staticmethod
-    def connect(socket: NewSocket, addr: Address, name: str | None) -> FakeSocket:
+    def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
         """``socket(name)`` plus ``connect_ex(addr)``: non-blocking, connect in progress."""
-        sock = socket(name)
+        sock = self.socket(name)
         sock.connect_ex(addr)
         return sock
+
+    def open_sockets(self) -> list[FakeSocket]:
+        """The sockets not closed yet, in creation order."""
+        return self._sockets.open_sockets()
