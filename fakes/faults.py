@@ -1,6 +1,6 @@
 # fakes.faults: every kind of fault, in one registry - its parameters and checks, when it fires, what it does.
 # Owns: FaultKind (and its families), the registry (register, fault_kind, fault_kinds, FAULT_KINDS), FaultPlan,
-# SentBytesWatch. Imports: stdlib, fakes.{errors,tcp_segments,tcp_state}; the network only through the calls below.
+# SentBytesWatch. Imports: stdlib, fakes.{clock,errors,tcp_segments,tcp_state}; the network only through ConnectOutcomes.
 """Faults: something going wrong, as one registry of kinds.
 
 A :class:`~fakes.Fault` is data: ``kind``, ``target``, and when (``at`` a
@@ -46,6 +46,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence, overload
 
+from .clock import to_ns
 from .errors import ConfigError
 from .tcp_segments import reset, send_fin
 from .tcp_state import TcpEndpoint
@@ -298,9 +299,6 @@ class FaultPlan:
                 elif fault.at is not None:
                     self.timed.append((fault, kind))
 
-    def __bool__(self) -> bool:
-        return bool(self.timed or self.after_bytes or self.on_connect)
-
     @staticmethod
     def strike_all(kind: ConnectionFault, target: str, endpoints: Sequence[TcpEndpoint]) -> None:
         """A timed fault's moment: strike every endpoint whose name matches ``target``."""
@@ -316,8 +314,7 @@ class FaultPlan:
         if pending:
             endpoint.sent_faults = SentBytesWatch(pending)  # type: ignore[arg-type]
 
-    def meet_connect(self, outcomes: ConnectOutcomes, endpoint: TcpEndpoint, now_ns: int,
-                     to_ns: Any) -> bool:
+    def meet_connect(self, outcomes: ConnectOutcomes, endpoint: TcpEndpoint, now_ns: int) -> bool:
         """A connect reaches ``endpoint.peer_key`` at ``now_ns``: True if a connect fault took it."""
         key = endpoint.peer_key
         for fault, kind in self.on_connect:

@@ -1,5 +1,5 @@
 # fakes.network: FakeNetwork - the simulated world: its sockets, addresses, links, connects, faults and time.
-# Owns: FakeNetwork. Imports: stdlib, fakes.{clock,choices,trace,config,errors,faults,selector,socket,
+# Owns: FakeNetwork. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
 # socket_table,tcp_state,tcp_segments,tcp_calls,timeline}.
 """The fake network: a deterministic, simulated TCP world in virtual time.
 
@@ -217,7 +217,7 @@ class FakeNetwork(NetworkSockets):
         if client.state != CONNECTING:
             return
         faults = self._faults
-        if faults.on_connect and faults.meet_connect(self, client, self.clock.now_ns(), to_ns):
+        if faults.on_connect and faults.meet_connect(self, client, self.clock.now_ns()):
             return
         key = client.peer_key
         # peer_key is addr_key(peer): the exact address first, as _find_listener does

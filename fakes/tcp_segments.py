@@ -1,5 +1,5 @@
 # fakes.tcp_segments: segments on their way down a pipe, and what they (and resets, FINs, failures) change.
-# Owns: transmit, reset, send_fin, fail, take_error. Imports: stdlib, fakes.{errors,tcp_state,timeline}.
+# Owns: transmit, reset, send_fin, fail, take_error. Imports: stdlib, fakes.{errors,tcp_state}.
 """Segments in flight.
 
 :func:`transmit` sends one segment (DATA, FIN, CLOSE or RST, see
