@@ -1,5 +1,6 @@
 # fakes.backend: the protocol between the socket/selector front-ends and the world that answers them.
-# Owns: Backend, ReadinessCallback. Imports: stdlib only (typing).
+# Owns: Backend, ReadinessCallback, NoReadiness (the no-op readiness of the replayed and live networks).
+# Imports: stdlib only (typing).
 """The backend protocol.
 
 :class:`~fakes.FakeSocket` and :class:`~fakes.FakeSelector` are thin
