@@ -194,7 +194,7 @@ class KeyLines:
     def _key(self) -> list[str]:
         """A possibly dotted key of bare and quoted parts."""
         text, n = self._text, len(self._text)
-        parts = []
+        parts: list[str] = []
         while True:
             self._skip_blank(newlines=False)
             if self._pos >= n:
