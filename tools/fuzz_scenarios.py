@@ -275,7 +275,9 @@ def classify(code: int | None, err: str, path: str, escaped: str = "") -> tuple[
         return ("anything else", "main died: " + died.strip()[:140]) if died else ("fail", "")
     if code == 2:
         if len(lines) == 1 and lines[0].startswith(f"loopsim replay: {path}"):
-            return "clean error", ""
+            rest = lines[0][len(f"loopsim replay: {path}"):]
+            numbered = rest[:1] == ":" and rest[1:].split(":", 1)[0].isdigit()
+            return "clean error", "" if numbered else "names no line: " + rest.lstrip(":").strip()[:100]
         return "anything else", ("error not one line naming the file: " + (lines[0] if lines else "<none>"))[:160]
     return "anything else", f"exit {code}"
 
@@ -354,11 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     _SOURCES[:] = sources()
     counts: collections.Counter[str] = collections.Counter()
     kinds: collections.Counter[str] = collections.Counter()
+    unnumbered: collections.Counter[str] = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [(args.seed, i, tmp, True) for i in range(args.cases)]
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             for done, (index, cls, detail, data) in enumerate(pool.imap_unordered(_worker, jobs, chunksize=20), 1):
                 counts[cls] += 1
+                if cls == "clean error" and detail:
+                    unnumbered[detail.split(":")[1].strip() if detail.count(":") > 1 else detail] += 1
                 if cls == "anything else":
                     kinds[detail] += 1
                     if args.keep:
@@ -373,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     for cls in CLASSES:
         print(f"{cls:<16}{counts[cls]:>8}")
     for detail, n in kinds.most_common(30):
+        print(f"  {n:>6}  {detail}")
+    print(f"clean errors that name no line: {sum(unnumbered.values())}")
+    for detail, n in unnumbered.most_common(10):
         print(f"  {n:>6}  {detail}")
     return 1 if counts["anything else"] else 0
 

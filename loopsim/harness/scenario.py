@@ -94,10 +94,15 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` naming file, line and key."""
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
         raise ScenarioError(path, None, "<file>", f"cannot read it: {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, data.count(b"\n", 0, exc.start) + 1, "<file>",
+                            f"not UTF-8 text: byte {data[exc.start]:#04x} at offset {exc.start}") from None
     return parse_scenario(text, path, import_code=True)
 
 
@@ -161,6 +166,8 @@ def _parse(text: str, path: str, import_code: bool) -> Scenario:
                 line = int(msg.split("(at line ")[1].split(",")[0])
             except ValueError:  # pragma: no cover - tomllib's message format changed
                 line = None
+        elif "(at end of document)" in msg:
+            line = text.count("\n") + (not text.endswith("\n"))
         raise ScenarioError(path, line, "<toml>", f"not valid TOML: {msg}") from None
     c = _Checker(path, text)
     c.known(doc, _TOP_KEYS, ())

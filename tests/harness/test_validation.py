@@ -229,3 +229,11 @@ def test_the_gate_keeps_going_past_a_broken_and_a_crashing_file(tmp_path, monkey
     assert main(["gate", str(scen), "--junit", str(tmp_path / "cli.xml")]) == 2
     out = capsys.readouterr()
     assert "2/4 scenarios passed" in out.out and "Traceback" not in out.err
+
+
+def test_bytes_that_are_not_utf8_and_toml_cut_short_name_their_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(SIM.encode().replace(b"seed = 1", b"seed = \xff1"))
+    with pytest.raises(ScenarioError, match=r":6: <file>: not UTF-8 text: byte 0xff at offset"):
+        load_scenario(str(path))
+    assert problem(tmp_path, SIM + "[unfinished").startswith("20: <toml>: not valid TOML")
