@@ -65,10 +65,10 @@ class Hooks:
     """
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self.instruments = list(instruments)
+        instruments = list(instruments)
         for name in HOOKS:
             methods: list[Callable[..., None]] = []
-            for inst in self.instruments:
+            for inst in instruments:
                 base = getattr(Instrument, name)
                 if getattr(type(inst), name, base) is not base:
                     methods.append(getattr(inst, name))

@@ -26,7 +26,6 @@ __all__ = [
     "Now",
     "CurrentTask",
     "OpenScope",
-    "REQUEST_TYPES",
 ]
 
 
@@ -110,5 +109,3 @@ class OpenScope:
 
     seconds: float
 
-
-REQUEST_TYPES = (WaitRead, WaitWrite, WaitEither, Sleep, Spawn, Join, Now, CurrentTask, OpenScope)
