@@ -14,7 +14,7 @@ from setuptools import setup
 # so tracebacks and Task.where show their frames) and the harness, which stay plain Python.
 COMPILED_MODULES = [
     "loopsim/loop/requests.py", "loopsim/loop/waits.py", "loopsim/loop/task.py", "loopsim/loop/registrations.py",
-    "loopsim/loop/eventloop.py",
+    "loopsim/loop/epoll.py", "loopsim/loop/eventloop.py",
     "fakes/clock.py", "fakes/prng.py", "fakes/stream.py", "fakes/trace.py", "fakes/socket.py", "fakes/factory.py",
     "fakes/transport.py", "fakes/network.py", "fakes/selector.py",
 ]

@@ -1,5 +1,6 @@
 # loopsim.loop.epoll: the loop's own epoll selector (Linux), a complete selectors.BaseSelector.
-# Owns: EpollSelector, HAVE_EPOLL, ready_mask. Imports: stdlib only (select, selectors).
+# Owns: EpollSelector, HAVE_EPOLL, ready_mask, READABLE_BITS, WRITABLE_BITS. Imports: stdlib,
+# loopsim.loop._compiled.
 """An epoll-backed ``selectors.BaseSelector`` that the loop owns, as trio's
 EpollIOManager owns its epoll.
 

@@ -1,6 +1,6 @@
 # loopsim.loop.eventloop: the event loop - one run loop that resumes the tasks whose sockets are ready.
-# Owns: Loop, run. Imports: stdlib, loopsim.loop.{clock,deadlock,epoll,errors,instruments,registrations,
-# requests,task,waits}. Never fakes, pytest or hypothesis: the selector and clock are injected.
+# Owns: Loop, run. Imports: stdlib, loopsim.loop.{_compiled,clock,deadlock,epoll,errors,instruments,
+# registrations,requests,task,waits}. Never fakes, pytest or hypothesis: the selector and clock are injected.
 """The generator event loop.
 
 One tick (:meth:`Loop._tick`), as in asyncio's ``_run_once``:

@@ -1,5 +1,6 @@
-# loopsim.instruments: no-op observation hooks the loop calls (trace, recording, debugging).
-# Owns: Instrument (the hook protocol) and the dispatcher the loop uses. Imports: stdlib only.
+# loopsim.loop.instruments: no-op observation hooks the loop calls (trace, recording, debugging).
+# Owns: Instrument (the hooks), HOOKS (their names), Hooks (the overriding ones, for the loop).
+# Imports: stdlib, loopsim.loop.task (types only).
 """Observation hooks, in the spirit of trio's instruments.
 
 Subclass :class:`Instrument`, override the hooks you want, and pass instances

@@ -1,6 +1,7 @@
 # loopsim.loop.registrations: the selector's registrations, kept in line with the tasks waiting on sockets.
 # Owns: Registrations (a component of Loop: each socket's SocketWaiters, the dirty list, register/modify/
-# unregister, the sweep for sockets closed under a waiter). Imports: stdlib, loopsim.loop.{errors,task,waits}.
+# unregister, the sweep for sockets closed under a waiter), SWEEP_EVERY. Imports: stdlib,
+# loopsim.loop.{errors,task,waits}.
 """The selector's interest set, kept exactly as the waiting tasks want it.
 
 :class:`Registrations` holds one :class:`~loopsim.loop.waits.SocketWaiters`

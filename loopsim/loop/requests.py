@@ -1,4 +1,4 @@
-# loopsim.requests: every request a task may yield to the loop, as small frozen values.
+# loopsim.loop.requests: every request a task may yield to the loop, as small frozen values.
 # Owns: the request types (the loop's "system calls"). Imports: stdlib only.
 """Every value a task may ``yield`` to the loop, in one place.
 
