@@ -110,6 +110,13 @@ class Backend(Protocol):
         """A short, stable description of the socket's state for reprs and errors (no fd, no id)."""
         ...
 
+    # -- file descriptors ----------------------------------------------------------------
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        """The open socket whose ``fileno()`` is ``fd`` (``fd >= 0``), or None: how a selector
+        finds the socket an int fd or a ``fileno()`` object names."""
+        ...
+
     # -- readiness -----------------------------------------------------------------------
 
     def sock_readiness(self, sock: FakeSocket) -> int:
@@ -144,7 +151,14 @@ class Backend(Protocol):
 
 class NoReadiness:
     """Mixin for backends whose readiness comes from elsewhere - a real selector (live) or the
-    script's select steps (replay): nothing to watch, nothing scheduled, time never jumps here."""
+    script's select steps (replay): nothing to watch, nothing scheduled, time never jumps here.
+    ``socket_for_fd`` looks through ``open_sockets()`` (which such a backend has)."""
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        for sock in self.open_sockets():  # type: ignore[attr-defined]
+            if sock.fileno() == fd:
+                return sock  # type: ignore[no-any-return]
+        return None
 
     def sock_readiness(self, sock: FakeSocket) -> int:
         return 0

@@ -36,7 +36,7 @@ from .clock import VirtualClock, to_ns
 from .config import Endpoint, Fault, Link, NetConfig, Size
 from .errors import ConfigError, fake_oserror
 from .selector import FakeSelector
-from .socket import Address, FakeSocket
+from .socket import FIRST_FD, Address, FakeSocket
 from .stream import CONNECTED, CONNECTING, FRESH, LISTENING, Ep, Listen, Pipe, mask
 from .trace import Trace
 from .factory import addr_key
@@ -44,7 +44,7 @@ from .transport import Transport
 
 __all__ = ["FakeNetwork"]
 
-_FIRST_FD = 3
+_FIRST_FD = FIRST_FD
 _FIRST_PORT = 40000
 _DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
 _SOCK_STREAM = _socket.SOCK_STREAM
@@ -383,3 +383,14 @@ class FakeNetwork(Transport):
         while self.advance(None):
             pass
         return self.clock.now()
+
+    # -- fds and asyncio (fakes.selector, fakes.aio) -------------------------------------------------------
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        """Backend protocol: the open socket whose ``fileno()`` is ``fd``, or None."""
+        return self._open.get(fd)
+
+    def event_loop(self) -> Any:
+        """A new asyncio event loop over this network, in its virtual time (see :mod:`fakes.aio`)."""
+        from .aio import FakeEventLoop
+        return FakeEventLoop(self)

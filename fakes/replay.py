@@ -30,7 +30,7 @@ from .errors import fake_oserror
 from .backend import NoReadiness
 from .factory import SocketFactories
 from .selector import FakeSelector
-from .socket import Address, FakeSocket
+from .socket import FIRST_FD, Address, FakeSocket
 from .trace import Trace, TraceEvent, format_value
 
 __all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
@@ -136,7 +136,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
         self.chooser = DefaultChooser()
         self.divergence: Divergence | None = None
         self._sockets: list[FakeSocket] = []
-        self._fd = 2
+        self._fd = FIRST_FD - 1
         self._unnamed = 0
         self._prefixes: dict[str, int] = {}
 

@@ -181,3 +181,56 @@ def test_modify_recomputes_readiness():
     assert sel.select(0) == [(key, W)]
     key = sel.modify(a, R)
     assert sel.select(0) == []
+
+
+class _Always:
+    """A chooser answering ``pick(n)`` to every index question, recording the questions."""
+
+    def __init__(self, pick):
+        self.pick, self.asked = pick, []
+
+    def index(self, label, n):
+        self.asked.append((label, n))
+        return self.pick(n)
+
+    def integer(self, label, lo, hi):  # pragma: no cover - select never asks
+        return lo
+
+
+def _ready_world(k, chooser):
+    net = FakeNetwork(chooser=chooser, trace=False)
+    pairs = [net.socketpair((f"a{i}", f"b{i}")) for i in range(k)]
+    sel = net.selector()
+    for a, b in pairs:
+        sel.register(b, W)  # writable at once: ready in registration order
+    return sel, [b for a, b in pairs]
+
+
+def test_a_large_select_draws_its_order_through_the_chooser_and_returns_a_permutation():
+    k = 5_000
+    last = _Always(lambda n: n - 1)
+    sel, socks = _ready_world(k, last)
+    got = [key.fileobj for key, mask in sel.select(0)]
+    assert last.asked == [("select-order", n) for n in range(k, 1, -1)]  # k - 1 draws of k, k-1, ..., 2
+    assert got == [socks[-1]] + socks[:-1]  # always the last one left: a rotation
+    first = _Always(lambda n: 0)
+    sel, socks = _ready_world(k, first)
+    assert [key.fileobj for key, mask in sel.select(0)] == socks  # all zeros: the order they became ready
+    recorder = RecordingChooser(RandomChooser(7))
+    sel, socks = _ready_world(k, recorder)
+    keys = sel.select(0)
+    assert sorted(key.fd for key, _ in keys) == sorted(s.fileno() for s in socks)  # each exactly once
+    assert [key.fileobj for key, _ in keys] != socks
+    assert [n for _, n, _ in recorder.choices] == list(range(k, 1, -1))
+
+
+def test_every_choice_sequence_gives_a_different_order():
+    import itertools
+
+    n = 5
+    orders = set()
+    for seq in itertools.product(*[range(m) for m in range(n, 1, -1)]):
+        answers = iter(seq)
+        sel, socks = _ready_world(n, _Always(lambda m: next(answers)))
+        orders.add(tuple(socks.index(key.fileobj) for key, _ in sel.select(0)))
+    assert len(orders) == 120  # 5! = every permutation, each from exactly one sequence
