@@ -248,27 +248,22 @@ class FakeSelector(selectors.BaseSelector):
                         raise WouldBlockForever(self._forever())
                     break
         keys = self._keys
-        n = len(ready)
-        if n == 1:
-            for sock, mask in ready.items():
-                items = [(sock, mask)]
-        elif n == 0:
-            items = []
-        else:
+        result = [(keys[sock], mask) for sock, mask in ready.items()]  # in the order they became ready
+        n = len(result)
+        if n > 1:
             # Fisher-Yates from the front, O(n): position p takes the j-th of the n - p keys not
             # placed yet (j = 0: the next in the order they became ready), so all-zero choices keep
             # that order and every choice sequence gives a different permutation.
-            items = list(ready.items())
             choose = backend.chooser.index
             for p in range(n - 1):
                 j = choose("select-order", n - p)
                 if j:
                     q = p + j
-                    items[p], items[q] = items[q], items[p]
-        result = [(keys[sock], mask) for sock, mask in items]
+                    result[p], result[q] = result[q], result[p]
         trace = backend.trace
         if trace is not None:
-            trace.add("select", "select", (timeout,), tuple([(sock.name, m) for sock, m in items]))
+            fds = self._fds
+            trace.add("select", "select", (timeout,), tuple([(fds[key.fd].name, m) for key, m in result]))
         return result
 
     def _forever(self) -> str:

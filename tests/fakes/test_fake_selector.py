@@ -207,7 +207,7 @@ def _ready_world(k, chooser):
 
 
 def test_a_large_select_draws_its_order_through_the_chooser_and_returns_a_permutation():
-    k = 5_000
+    k = 2_000
     last = _Always(lambda n: n - 1)
     sel, socks = _ready_world(k, last)
     got = [key.fileobj for key, mask in sel.select(0)]
@@ -234,3 +234,100 @@ def test_every_choice_sequence_gives_a_different_order():
         sel, socks = _ready_world(n, _Always(lambda m: next(answers)))
         orders.add(tuple(socks.index(key.fileobj) for key, _ in sel.select(0)))
     assert len(orders) == 120  # 5! = every permutation, each from exactly one sequence
+
+
+class _Wrapper:
+    """Any object with fileno(), as asyncio's TransportSocket or a socketserver server."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def fileno(self):
+        return self.sock.fileno()
+
+
+def test_register_takes_a_socket_its_int_fd_or_an_object_with_its_fileno():
+    net = FakeNetwork()
+    (a, b), (c, d) = net.socketpair(("a", "b")), net.socketpair(("c", "d"))
+    sel = net.selector()
+    kb = sel.register(b.fileno(), W, "by fd")
+    kc = sel.register(_Wrapper(c), W, "by fileno()")
+    ka = sel.register(a, R)
+    assert (kb.fileobj, kb.fd) == (b.fileno(), b.fileno())  # key.fileobj: what was given
+    assert isinstance(kc.fileobj, _Wrapper) and kc.fd == c.fileno()
+    assert sel.get_key(b) is kb and sel.get_key(b.fileno()) is kb and sel.get_key(kc.fileobj) is kc
+    assert sel.get_key(c) is kc and sel.get_map()[c.fileno()] is kc
+    d.send(b"x")
+    got = sel.select(0)
+    assert sorted(k.fd for k, _ in got) == sorted([b.fileno(), c.fileno()])  # a: nothing to read
+    for same in (b, b.fileno(), _Wrapper(b)):  # the same fd through any object: already registered
+        with pytest.raises(KeyError, match="already registered"):
+            sel.register(same, R)
+    with pytest.raises(KeyError):
+        sel.register(ka.fd, W)
+    assert sel.unregister(_Wrapper(b)) is kb  # found by fd
+    assert list(sel.get_map()) == [c.fileno(), a.fileno()]  # registration order
+
+
+def test_the_select_trace_names_sockets_registered_by_fd():
+    net = FakeNetwork()
+    a, b = net.socketpair(("a", "b"))
+    sel = net.selector()
+    sel.register(a.fileno(), W)
+    sel.select(0)
+    assert net.trace.events[-1].result == (("a", W),)
+
+
+def test_bad_file_objects_raise_what_the_stdlib_raises():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    with pytest.raises(ValueError, match="Invalid file descriptor: -10"):
+        sel.register(-10, R)
+    with pytest.raises(ValueError, match="Invalid file object"):
+        sel.register(object(), R)
+    with pytest.raises(ValueError, match="Invalid events"):
+        sel.register(a.fileno(), 99)
+    with pytest.raises(ValueError, match=r"fd 0 is no open fake socket of this network \(fake fds start at 1073741824\)"):
+        sel.register(0, R)  # stdin's fd: a real one
+    old = b.fileno()
+    b.close()
+    with pytest.raises(ValueError, match="no open fake socket"):
+        sel.register(old, R)  # a closed fake socket's fd
+    with pytest.raises(KeyError):
+        sel.unregister(999999)
+    with pytest.raises(KeyError):
+        sel.modify(999999, R)
+    with pytest.raises(ValueError):
+        sel.unregister(-5)  # as the stdlib: not a valid fd, and no registered object is it
+    with pytest.raises(KeyError):
+        sel.get_map()[-5]
+
+
+def test_a_file_object_closed_since_it_was_registered_is_found_by_identity():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    wrapper = _Wrapper(a)
+    key = sel.register(wrapper, R)
+    fd = a.fileno()
+    a.close()
+    assert wrapper.fileno() == -1
+    assert sel.get_key(wrapper) is key
+    assert sel.unregister(wrapper) is key
+    key = sel.register(b.fileno(), R)
+    b.close()
+    assert sel.unregister(key.fd) is key  # an int fd registered, then closed: unregister by it works
+    assert fd != key.fd
+
+
+def test_fake_fds_start_high_and_are_the_same_in_every_network():
+    from fakes.socket import FIRST_FD
+
+    def fds():
+        net = FakeNetwork()
+        a, b = net.socketpair()
+        return [a.fileno(), b.fileno(), net.socket().fileno(), net.listen(("x", 1)).fileno()]
+
+    assert fds() == fds() == list(range(FIRST_FD, FIRST_FD + 4))
+    assert FIRST_FD == 2 ** 30
