@@ -101,13 +101,16 @@ class FakeEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
         return self._fake_clock.now()
 
     def _make_self_pipe(self) -> None:  # overrides an asyncio internal: see the module doc
-        ssock, csock = self.fake_network.socketpair((f"{self.fake_name}:self-pipe", f"{self.fake_name}:self-pipe-writer"))
+        name = self.fake_name
+        ssock, csock = self.fake_network.socketpair((f"{name}:self-pipe", f"{name}:self-pipe-writer"))
         self._ssock, self._csock = ssock, csock
         internals: Any = self  # the stdlib's private names, untyped in typeshed
         internals._internal_fds += 1
-        internals._add_reader(ssock.fileno(), internals._read_from_self)  # add_reader needs _transports: not made yet
+        # add_reader (public) needs _transports, which __init__ makes after this: _add_reader, as the stdlib
+        internals._add_reader(ssock.fileno(), internals._read_from_self)
 
-    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: Any) -> None:  # type: ignore[override]
+    def add_signal_handler(self, sig: int, callback: Callable[..., object],  # type: ignore[override]
+                           *args: Any) -> None:
         raise NotImplementedError(
             "a FakeEventLoop has no signal handling: signals are real-time and process-wide, the fake "
             "loop runs in virtual time with no real wake-up fd")
@@ -148,7 +151,9 @@ class FakeEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
             **kwargs: Any) -> tuple[asyncio.Transport, asyncio.BaseProtocol]:
         """The stdlib's, on a socket the network makes (named ``"<name>->host:port#n"``) and connects
         to the fake address ``(host, port)``; with ``sock=`` as given. Other arguments pass through."""
-        if sock is None and (host is not None or port is not None):
+        if host is not None or port is not None:
+            if sock is not None:
+                raise ValueError("host/port and sock can not be specified at the same time")
             if host is None or port is None:
                 raise ValueError("host and port was not specified and no sock specified")
             (fam, _, _, _, addr), = await self.getaddrinfo(host, port, family=family, type=_STREAM, flags=flags)

@@ -12,18 +12,8 @@ import socket
 
 import pytest
 
+from ..loop.test_loop_io import fill
 from .test_conformance_socket import TCP_WORLDS, errno_of, world, worlds  # noqa: F401  (world: the fixture)
-
-
-def _fill(sock):
-    """Send until the buffer is full; returns how much went."""
-    total = 0
-    chunk = b"x" * 65536
-    while True:
-        try:
-            total += sock.send(chunk)
-        except BlockingIOError:
-            return total
 
 
 @worlds(TCP_WORLDS)
@@ -49,7 +39,7 @@ def test_sendmsg_type_errors(world):
 @worlds(TCP_WORLDS)
 def test_sendmsg_on_a_full_buffer_is_partial_then_eagain(world):
     a, b = world.pair()
-    _fill(a)
+    fill(a)
     with pytest.raises(BlockingIOError) as info:
         a.sendmsg([b"x" * 1000, b"y" * 1000])
     assert info.value.errno == errno.EAGAIN

@@ -330,3 +330,110 @@ def test_call_soon_threadsafe_wakes_the_loop_through_the_fake_self_pipe():
     assert run(net, main) == "woken"
     ops = [(e.sock, e.op) for e in net.trace.events if e.sock.startswith("asyncio:self-pipe")]
     assert ("asyncio:self-pipe-writer", "send") in ops and ("asyncio:self-pipe", "recv") in ops
+
+
+ASYNC_SESSION = r'''
+import asyncio, sys
+import fakes
+
+net = fakes.FakeNetwork(seed=int(sys.argv[1]))
+net.link("server2:80", latency=0.003)
+net.endpoint("*", sndbuf=2000, rcvbuf=1000, max_recv=(1, 700), max_send=(1, 900))
+net.fault("reset", "server2:80<-asyncio->server2:80#4", after_bytes=3000)
+
+async def upper(reader, writer):
+    try:
+        while data := await reader.read(4096):
+            writer.write(data.upper())
+            await writer.drain()
+    except ConnectionResetError:
+        pass
+    finally:
+        writer.close()
+
+async def client(i):
+    reader, writer = await asyncio.open_connection("server2", 80)
+    try:
+        writer.write(bytes([97 + i]) * (2000 * i + 10))
+        writer.write_eof()
+        return len(await reader.read())
+    except ConnectionResetError:
+        return "reset"
+    finally:
+        writer.close()
+
+async def main():
+    server = await asyncio.start_server(upper, "server2", 80)
+    got = await asyncio.gather(*(client(i) for i in range(6)))
+    server.close()
+    await server.wait_closed()
+    await asyncio.sleep(0.1)
+    return got
+
+with asyncio.Runner(loop_factory=net.event_loop) as runner:
+    print(runner.run(main()))
+assert net.open_sockets() == [], net.open_sockets()
+sys.stdout.write(net.trace.to_text())
+'''
+
+
+def _async_session(seed, hashseed):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONHASHSEED=hashseed)
+    done = subprocess.run([sys.executable, "-c", ASYNC_SESSION, str(seed)], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=pathlib.Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_an_asyncio_trace_is_byte_identical_across_processes_and_hash_seeds():
+    first = _async_session(5, "0")
+    assert first == _async_session(5, "4242")
+    assert "'reset'" in first.splitlines()[0] and first.count("\n") > 200
+    assert " EAGAIN" in first or "'EAGAIN'" in first
+    assert _async_session(6, "0") != first
+
+
+def test_create_connection_and_create_server_take_a_fake_socket_given_as_sock():
+    async def main(net):
+        loop = asyncio.get_running_loop()
+        listener = net.socket("my-listener")
+        listener.bind(("server3", 90))
+        server = await asyncio.start_server(_upper, sock=listener)
+        sock = net.socket("my-client")
+        await loop.sock_connect(sock, ("server3", 90))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        with pytest.raises(ValueError, match="can not be specified at the same time"):
+            await asyncio.open_connection("server3", 90, sock=sock)
+        with pytest.raises(ValueError, match="can not be specified at the same time"):
+            await asyncio.start_server(_upper, "server3", 91, sock=listener)
+        writer.write(b"own sockets")
+        writer.write_eof()
+        got = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    net = fakes.FakeNetwork()
+    assert run(net, main) == b"OWN SOCKETS"
+    assert {"my-listener", "my-client", "my-listener<-my-client"} <= {e.sock for e in net.trace.events}
+
+
+def test_local_addr_binds_the_client_socket():
+    async def main(net):
+        server = await asyncio.start_server(_upper, "server2", 80)
+        reader, writer = await asyncio.open_connection("server2", 80, local_addr=("client-host", 5555))
+        assert writer.get_extra_info("sockname") == ("client-host", 5555)
+        assert writer.get_extra_info("peername") == ("server2", 80)
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    run(fakes.FakeNetwork(), main)

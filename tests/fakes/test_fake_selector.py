@@ -288,7 +288,7 @@ def test_bad_file_objects_raise_what_the_stdlib_raises():
         sel.register(object(), R)
     with pytest.raises(ValueError, match="Invalid events"):
         sel.register(a.fileno(), 99)
-    with pytest.raises(ValueError, match=r"fd 0 is no open fake socket of this network \(fake fds start at 1073741824\)"):
+    with pytest.raises(ValueError, match=r"fd 0 is no open fake socket of this network \(fake fds start at 1073741824"):
         sel.register(0, R)  # stdin's fd: a real one
     old = b.fileno()
     b.close()

@@ -26,8 +26,9 @@ def test_the_example_differs_from_the_stdlib_docs_only_in_making_the_selector_an
     changed = [line for line in code.splitlines() if "# was:" in line]
     assert changed == ["sel = net.selector()                                  # was: selectors.DefaultSelector()",
                        "sock = net.socket()                                   # was: socket.socket()"]
-    for stdlib_line in ("    conn, addr = sock.accept()  # Should be ready", "        conn.send(data)  # Hope it won't block",
-                        "sock.bind(('localhost', 1234))", "while True:", "        callback(key.fileobj, mask)"):
+    for stdlib_line in ("    conn, addr = sock.accept()  # Should be ready",
+                        "        conn.send(data)  # Hope it won't block", "sock.bind(('localhost', 1234))",
+                        "while True:", "        callback(key.fileobj, mask)"):
         assert stdlib_line in code.splitlines()
 
 
