@@ -96,7 +96,7 @@ class FakeSelector(selectors.BaseSelector):
         self._backend = backend
         self._keys: dict[FakeSocket, selectors.SelectorKey] = {}  # socket -> key, in registration order
         self._fds: dict[int, FakeSocket] = {}  # fd -> socket, to unregister a closed socket by fd
-        self._ready: dict[FakeSocket, int] = {}
+        self._ready: dict[FakeSocket, tuple[selectors.SelectorKey, int]] = {}  # what select returns, ready
         self._map = _KeyMap(self)
         self._deliver_due = backend.deliver_due
         self._closed = False
@@ -109,7 +109,7 @@ class FakeSelector(selectors.BaseSelector):
             return
         mask &= key.events
         if mask:
-            self._ready[sock] = mask
+            self._ready[sock] = (key, mask)
         else:
             self._ready.pop(sock, None)
 
@@ -183,7 +183,7 @@ class FakeSelector(selectors.BaseSelector):
         backend.watch(sock, self._on_readiness)  # a bound method made per call: no self-reference kept
         mask = backend.sock_readiness(sock) & events
         if mask:
-            self._ready[sock] = mask
+            self._ready[sock] = (key, mask)
         return key
 
     def unregister(self, fileobj: Any) -> selectors.SelectorKey:
@@ -205,12 +205,15 @@ class FakeSelector(selectors.BaseSelector):
             if sock._fd >= 0:
                 mask = self._backend.sock_readiness(sock) & events
                 if mask:
-                    self._ready[sock] = mask
+                    self._ready[sock] = (key, mask)
                 else:
                     self._ready.pop(sock, None)
         elif data is not key.data:
             key = key._replace(data=data)
             self._keys[sock] = key
+            ready = self._ready.get(sock)
+            if ready is not None:
+                self._ready[sock] = (key, ready[1])
         return key
 
     def get_map(self) -> Mapping[Any, selectors.SelectorKey] | None:  # type: ignore[override]
@@ -247,8 +250,7 @@ class FakeSelector(selectors.BaseSelector):
                     if deadline is None:
                         raise WouldBlockForever(self._forever())
                     break
-        keys = self._keys
-        result = [(keys[sock], mask) for sock, mask in ready.items()]  # in the order they became ready
+        result = list(ready.values())  # (key, events) in the order they became ready
         n = len(result)
         if n > 1:
             # Fisher-Yates from the front, O(n): position p takes the j-th of the n - p keys not

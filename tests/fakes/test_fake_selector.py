@@ -331,3 +331,15 @@ def test_fake_fds_start_high_and_are_the_same_in_every_network():
 
     assert fds() == fds() == list(range(FIRST_FD, FIRST_FD + 4))
     assert FIRST_FD == 2 ** 30
+
+
+def test_select_reports_the_current_key_after_modify_changes_only_the_data():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    sel.register(a, W, "old")
+    assert [k.data for k, _ in sel.select(0)] == ["old"]
+    key = sel.modify(a, W, "new")  # same events, still ready: the ready entry must carry the new key
+    assert sel.select(0) == [(key, W)] and key.data == "new"
+    key = sel.modify(a.fileno(), R | W, "both")
+    assert sel.select(0) == [(key, W)]
