@@ -111,6 +111,13 @@ class Backend(Protocol):
         """A short, stable description of the socket's state for reprs and errors (no fd, no id)."""
         ...
 
+    # -- file descriptors ----------------------------------------------------------------
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        """The open socket whose ``fileno()`` is ``fd`` (``fd >= 0``), or None: how a selector
+        finds the socket an int fd or a ``fileno()`` object names."""
+        ...
+
     # -- readiness -----------------------------------------------------------------------
 
     def sock_readiness(self, sock: FakeSocket) -> int:

@@ -18,12 +18,9 @@ import socket as _socket
 from typing import Any, Callable
 
 from ._compiled import mypyc_attr
-from .socket import Address, FakeSocket, _check_addr
+from .socket import FIRST_FD, Address, FakeSocket, _check_addr
 
 __all__ = ["SocketTable", "NetworkSockets", "addr_key"]
-
-_FIRST_FD = 3
-
 
 def addr_key(addr: Any) -> str:
     """``("server2", 80)`` -> ``"server2:80"``."""
@@ -38,7 +35,7 @@ class SocketTable:
 
     def __init__(self) -> None:
         self._open: dict[int, FakeSocket] = {}
-        self._fd = _FIRST_FD - 1
+        self._fd = FIRST_FD - 1  # fake fds never collide with real ones (fakes.socket.FIRST_FD)
         self._unnamed = 0
         self.prefixes: dict[str, int] = {}  # socket_factory prefix -> sockets named so far
 
@@ -63,6 +60,10 @@ class SocketTable:
     def closed(self, sock: FakeSocket) -> None:
         """``sock`` is being closed (its fd may be reused by a live network)."""
         self._open.pop(sock.fileno(), None)
+
+    def by_fd(self, fd: int) -> FakeSocket | None:
+        """The open socket whose ``fileno()`` is ``fd``, or None."""
+        return self._open.get(fd)
 
     def open_sockets(self) -> list[FakeSocket]:
         """The sockets not closed yet, in creation order."""
@@ -114,6 +115,14 @@ class NetworkSockets:
         sock.connect_ex(addr)
         return sock
 
+    def by_fd(self, fd: int) -> FakeSocket | None:
+        """The open socket whose ``fileno()`` is ``fd``, or None."""
+        return self._open.get(fd)
+
     def open_sockets(self) -> list[FakeSocket]:
         """The sockets not closed yet, in creation order."""
         return self._sockets.open_sockets()
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        """Backend protocol: the open socket whose ``fileno()`` is ``fd``, or None (for FakeSelector)."""
+        return self._sockets.by_fd(fd)
