@@ -10,13 +10,14 @@ import os
 from setuptools import setup
 
 # The modules of the select -> resume path and of the simulated socket calls. Not compiled: the
-# public API's input checking (config, errors), the operations tasks `yield from` (ops: real generators,
-# so tracebacks and Task.where show their frames) and the harness, which stay plain Python.
+# public API's input checking (config, errors), the fault registry (faults: its kinds are subclassed in
+# Python), the operations tasks `yield from` (ops: real generators, so tracebacks and Task.where show their frames) and the harness, which stay plain Python.
 COMPILED_MODULES = [
     "loopsim/loop/requests.py", "loopsim/loop/waits.py", "loopsim/loop/task.py", "loopsim/loop/registrations.py",
-    "loopsim/loop/eventloop.py",
-    "fakes/clock.py", "fakes/prng.py", "fakes/stream.py", "fakes/trace.py", "fakes/socket.py", "fakes/factory.py",
-    "fakes/transport.py", "fakes/network.py", "fakes/selector.py",
+    "loopsim/loop/epoll.py", "loopsim/loop/eventloop.py",
+    "fakes/clock.py", "fakes/prng.py", "fakes/trace.py", "fakes/socket.py", "fakes/socket_table.py",
+    "fakes/timeline.py", "fakes/tcp_state.py", "fakes/tcp_segments.py", "fakes/tcp_calls.py", "fakes/network.py",
+    "fakes/selector.py",
 ]
 
 

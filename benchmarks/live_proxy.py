@@ -35,8 +35,6 @@ CLIENTS = 50
 
 def serve_loopsim(upstream_port: int) -> None:
     sys.path.append(str(ROOT))  # after site-packages: an installed (compiled) loopsim wins
-    import selectors
-
     import loopsim
     from scenarios.apps.proxy import proxy_server
 
@@ -53,7 +51,7 @@ def serve_loopsim(upstream_port: int) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
-    loop = loopsim.Loop(selector=selectors.DefaultSelector())
+    loop = loopsim.Loop()  # the loop's own selector (on Linux its epoll one, polled raw), as asyncio uses its own
     loop.run_until_complete(proxy_server(listener, ("127.0.0.1", upstream_port), new_socket))
 
 

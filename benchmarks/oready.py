@@ -1,9 +1,10 @@
 """O(ready) benchmark: one proxy session's cost beside 10 and beside 5,000 idle connections.
 
-What it measures: in one loopsim loop on a real DefaultSelector, a client task sends a
-request through the correct proxy (scenarios.apps.proxy.proxy_server) to an upper-casing
-server2 (scenarios.apps.echo.upper_server) and reads the reply, all over loopback TCP; one
-session at a time, SESSIONS times. Beside them sit IDLE real socketpairs, each with a task
+What it measures: in one loopsim loop on its default selector (on Linux the loop's own
+epoll selector, loopsim/loop/epoll.py), a client task sends a request through the correct
+proxy (scenarios.apps.proxy.proxy_server) to an upper-casing server2
+(scenarios.apps.echo.upper_server) and reads the reply, all over loopback TCP; one session
+at a time, SESSIONS times. Beside them sit IDLE real socketpairs, each with a task
 waiting to read. The time per session (the process's CPU time, user + system: everything
 runs in this one process, and CPU time is not disturbed by other processes on a shared
 machine as wall time is) is measured with 10 and with 5,000 idle connections, alternately,

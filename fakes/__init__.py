@@ -18,6 +18,8 @@
 * :class:`FakeSelector` - a ``selectors.BaseSelector``; time jumps when
   nothing is ready.
 * :class:`VirtualClock` - exact virtual time.
+* :class:`Network` - what every network offers (simulated, replayed, live).
+* :mod:`fakes.faults` - the registry of fault kinds (:data:`FAULT_KINDS`).
 
 Nothing here imports loopsim: any selectors-based code can run on it.
 """
@@ -26,17 +28,19 @@ from . import network as _network_module
 from .backend import Backend
 from .choices import Chooser, DefaultChooser, RandomChooser, RecordingChooser
 from .clock import VirtualClock
-from .config import FAULT_KINDS, Endpoint, Fault, Link, NetConfig
+from .config import Endpoint, Fault, Link, NetConfig
 from .errors import ConfigError, FakeBlockingError, WouldBlockForever, errno_name, fake_oserror
+from .faults import FAULT_KINDS, FaultKind, fault_kind, fault_kinds
 from .network import FakeNetwork
+from .network_protocol import Network
 from .replay import Divergence, ReplayClock, ReplayNetwork, ReplaySelector
 from .selector import FakeSelector
 from .socket import FakeSocket
 from .trace import Trace, TraceEvent, format_value
 
 __all__ = [
-    "FakeNetwork", "FakeSocket", "FakeSelector", "VirtualClock",
-    "NetConfig", "Link", "Endpoint", "Fault", "FAULT_KINDS",
+    "FakeNetwork", "FakeSocket", "FakeSelector", "VirtualClock", "Network",
+    "NetConfig", "Link", "Endpoint", "Fault", "FAULT_KINDS", "FaultKind", "fault_kind", "fault_kinds",
     "Trace", "TraceEvent", "format_value",
     "Chooser", "RandomChooser", "DefaultChooser", "RecordingChooser",
     "Backend",

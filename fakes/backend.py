@@ -1,5 +1,6 @@
 # fakes.backend: the protocol between the socket/selector front-ends and the world that answers them.
-# Owns: Backend, ReadinessCallback. Imports: stdlib only (typing).
+# Owns: Backend, ReadinessCallback, NoReadiness (the no-op readiness of the replayed and live networks).
+# Imports: stdlib only (typing).
 """The backend protocol.
 
 :class:`~fakes.FakeSocket` and :class:`~fakes.FakeSelector` are thin
@@ -108,6 +109,13 @@ class Backend(Protocol):
 
     def sock_describe(self, sock: FakeSocket) -> str:
         """A short, stable description of the socket's state for reprs and errors (no fd, no id)."""
+        ...
+
+    # -- file descriptors ----------------------------------------------------------------
+
+    def socket_for_fd(self, fd: int) -> FakeSocket | None:
+        """The open socket whose ``fileno()`` is ``fd`` (``fd >= 0``), or None: how a selector
+        finds the socket an int fd or a ``fileno()`` object names."""
         ...
 
     # -- readiness -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 # fakes.clock: virtual time, kept as integer nanoseconds so that jumps are exact.
-# Owns: VirtualClock. Imports: stdlib only.
+# Owns: VirtualClock, to_ns. Imports: stdlib, fakes._compiled.
 """Virtual time.
 
 :class:`VirtualClock` reads ``now() -> float`` seconds like any clock, but

@@ -1,5 +1,6 @@
 # fakes.config: the fake network's configuration as plain, validated, frozen data.
-# Owns: Link, Endpoint, Fault, NetConfig, FAULT_KINDS, defaults. Imports: stdlib, fakes.errors.
+# Owns: Link, Endpoint, Fault, NetConfig, the default backlog. Imports: stdlib, fakes.{errors,faults,tcp_state}
+# (the fault kinds and the default buffer sizes are theirs; FAULT_KINDS and DEFAULT_*BUF are re-exported).
 """Network configuration: declarative data that scenario files and hypothesis strategies produce.
 
 * :class:`Link` - how connections *to a listening address* behave: one-way
@@ -13,7 +14,8 @@
   set). ``max_recv``/``max_send`` is the most bytes one ``recv`` returns /
   one ``send`` accepts: an int, or ``(lo, hi)`` drawn per call from the
   network's chooser (labels ``"recv-size"``/``"send-size"``).
-* :class:`Fault` - something going wrong (see :data:`FAULT_KINDS`).
+* :class:`Fault` - something going wrong; its kind (:data:`FAULT_KINDS`) is
+  one of the registry of :mod:`fakes.faults`, which checks the rest.
 * :class:`NetConfig` - all of the above.
 
 Every field is checked when the object is built: a bad one raises
@@ -27,25 +29,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from .errors import ConfigError
+from .faults import FAULT_KINDS, fault_kind
+from .tcp_state import DEFAULT_RCVBUF, DEFAULT_SNDBUF
 
 __all__ = [
     "Link", "Endpoint", "Fault", "NetConfig", "FAULT_KINDS", "Size",
     "DEFAULT_SNDBUF", "DEFAULT_RCVBUF", "DEFAULT_BACKLOG",
 ]
 
-DEFAULT_SNDBUF = 262144
-DEFAULT_RCVBUF = 262144
 DEFAULT_BACKLOG = 128
-
-#: ``reset``: the target socket's connection is reset (at time ``at`` or once
-#: the target has sent ``after_bytes`` bytes): both ends get ECONNRESET.
-#: ``half_close``: the target sends FIN at that point (its peer reads EOF after
-#: the data before it; the target's later sends fail with EPIPE).
-#: ``refuse``: connects to the target ``"host:port"`` fail with ECONNREFUSED
-#: (from time ``at`` on, if given), even if something listens there.
-#: ``black_hole``: connects to the target ``"host:port"`` succeed, data sent
-#: there is swallowed and nothing ever comes back.
-FAULT_KINDS = ("reset", "half_close", "refuse", "black_hole")
 
 Size = Union[int, tuple[int, int], None]
 
@@ -145,12 +137,13 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Fault:
-    """Something that goes wrong; ``kind`` is one of :data:`FAULT_KINDS`.
+    """Something that goes wrong; ``kind`` is one of :data:`FAULT_KINDS` (see :mod:`fakes.faults`).
 
-    ``reset``/``half_close``: ``target`` is a socket-name pattern and exactly
-    one of ``at`` (virtual time, seconds) or ``after_bytes`` (once the target
-    has sent that many bytes) says when. ``refuse``/``black_hole``: ``target``
-    is a ``"host:port"`` pattern; ``at`` (optional) is when the fault starts.
+    ``target`` is a socket-name pattern or a ``"host:port"`` pattern, as the
+    kind says; ``at`` (virtual time, seconds) or ``after_bytes`` (once the
+    target has sent that many bytes) says when, as the kind allows:
+    ``reset``/``half_close`` need exactly one, ``refuse``/``black_hole`` take
+    an optional ``at`` (when the fault starts).
     """
 
     kind: str
@@ -159,19 +152,11 @@ class Fault:
     after_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ConfigError("Fault.kind", self.kind, f"must be one of {', '.join(FAULT_KINDS)}")
+        kind = fault_kind(self.kind)
         _pattern("Fault", "target", self.target)
         _number("Fault", "at", self.at, allow_none=True)
         _integer("Fault", "after_bytes", self.after_bytes, minimum=0, allow_none=True)
-        if self.kind in ("reset", "half_close"):
-            if (self.at is None) == (self.after_bytes is None):
-                raise ConfigError("Fault.at", self.at,
-                                  f"a {self.kind!r} fault needs exactly one of at= or after_bytes= "
-                                  f"(after_bytes={self.after_bytes!r})")
-        elif self.after_bytes is not None:
-            raise ConfigError("Fault.after_bytes", self.after_bytes,
-                              f"a {self.kind!r} fault applies to connects; use at= (or nothing)")
+        kind.check(self)
 
 
 def _tuple_of(owner: str, name: str, items: Any, kind: type) -> tuple[Any, ...]:

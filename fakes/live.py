@@ -1,5 +1,6 @@
 # fakes.live: recording wrappers for real sockets - a live loopback network whose every answer is traced.
-# Owns: LiveNetwork, LiveSelector, LiveClock. Imports: stdlib, fakes.{socket,trace,choices,transport}.
+# Owns: LiveNetwork, LiveSelector, LiveClock. Imports: stdlib, fakes.{backend,choices,config,socket,socket_table,
+# trace}.
 """Recording a live run.
 
 :class:`LiveNetwork` offers the factory API of :class:`~fakes.FakeNetwork`
@@ -27,12 +28,12 @@ import struct
 import time
 from typing import Any
 
-from .choices import DefaultChooser
 from .backend import NoReadiness
-from .factory import SocketFactories
+from .choices import DefaultChooser
+from .config import NetConfig
 from .socket import Address, FakeSocket
+from .socket_table import NetworkSockets, SocketTable, addr_key
 from .trace import Trace
-from .factory import addr_key
 
 __all__ = ["LiveNetwork", "LiveSelector", "LiveClock"]
 
@@ -79,7 +80,9 @@ class LiveSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
         return events
 
 
-class _Ep:
+class _RealSocket:
+    """A live socket's backend state: the kernel's socket and the logical addresses it stands for."""
+
     __slots__ = ("real", "local", "peer")
 
     def __init__(self, real: _socket.socket) -> None:
@@ -88,34 +91,31 @@ class _Ep:
         self.peer: tuple[str, int] | None = None
 
 
-class LiveNetwork(SocketFactories, NoReadiness):
-    """Real loopback sockets behind recording FakeSocket front-ends (see the module doc)."""
+class LiveNetwork(NetworkSockets, NoReadiness):
+    """Real loopback sockets behind recording FakeSocket front-ends (see the module doc); a
+    :class:`~fakes.Network`. ``config`` is an empty :class:`~fakes.NetConfig`: the kernel is the network."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.clock = LiveClock(self)
         self.trace: Trace | None = Trace(_Stamp(self.clock))
         self.chooser = DefaultChooser()
-        self._open: list[FakeSocket] = []
+        self.config = NetConfig()
+        self._sockets = SocketTable()
         self._real_addr: dict[str, tuple[str, int]] = {}  # logical "host:port" -> real address
         self._names_by_real: dict[tuple[str, int], str] = {}  # a socket's real local address -> its name
-        self._unnamed = 0
-        self._prefixes: dict[str, int] = {}
 
-    # -- factories ------------------------------------------------------------------------------
+    # -- sockets --------------------------------------------------------------------------------
 
     def _wrap(self, real: _socket.socket, name: str, blocking: bool) -> FakeSocket:
         real.setblocking(False)
-        sock = FakeSocket(self, name, real.fileno(), blocking=blocking)  # type: ignore[arg-type] # LiveClock for VirtualClock
-        sock._ep = _Ep(real)
-        self._open.append(sock)
-        return sock
+        return self._sockets.add(self, name, _RealSocket(real), blocking, _socket.AF_INET, _socket.SOCK_STREAM,
+                                 real.fileno())
 
     def socket(self, name: str | None = None, family: int = _socket.AF_INET,
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
         """A new real TCP socket (non-blocking) behind a recording front-end."""
-        if name is None:
-            name = self._default_name()
+        name = self._sockets.name(name)
         sock = self._wrap(_socket.socket(family, type), name, False)
         if self.trace is not None:
             self.trace.add(name, "socket", (int(family), int(type)), None)
@@ -124,8 +124,9 @@ class LiveNetwork(SocketFactories, NoReadiness):
     def selector(self) -> LiveSelector:
         return LiveSelector(self)
 
-    def open_sockets(self) -> list[FakeSocket]:
-        return [s for s in self._open if s.fileno() >= 0]
+    def finish(self) -> None:
+        """After a run: nothing to check."""
+        return None
 
     def close(self) -> None:
         """Close every socket still open (after a failed run)."""
@@ -149,7 +150,7 @@ class LiveNetwork(SocketFactories, NoReadiness):
         return conn, tuple(peer[:2])
 
     def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
-        ep: _Ep = sock._ep
+        ep: _RealSocket = sock._ep
         real_addr: Any = self._real_addr.get(addr_key(addr), addr)
         err = ep.real.connect_ex(real_addr)
         ep.peer = addr
@@ -166,13 +167,14 @@ class LiveNetwork(SocketFactories, NoReadiness):
         sock._ep.real.shutdown(how)
 
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
+        self._sockets.closed(sock)
         real = sock._ep.real
         if abort:
             real.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
         real.close()
 
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
-        ep: _Ep = sock._ep
+        ep: _RealSocket = sock._ep
         ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         ep.real.bind((self.host, 0))
         self._real_addr[addr_key(addr)] = ep.real.getsockname()[:2]
@@ -182,13 +184,13 @@ class LiveNetwork(SocketFactories, NoReadiness):
         sock._ep.real.listen(backlog)
 
     def sock_peername(self, sock: FakeSocket) -> tuple[str, int]:
-        ep: _Ep = sock._ep
+        ep: _RealSocket = sock._ep
         return ep.peer if ep.peer is not None else ep.real.getpeername()
 
     def sock_sockname(self, sock: FakeSocket) -> tuple[str, int]:
-        ep: _Ep = sock._ep
+        ep: _RealSocket = sock._ep
         return ep.local if ep.local is not None else ep.real.getsockname()[:2]
 
     def sock_describe(self, sock: FakeSocket) -> str:
-        ep: _Ep = sock._ep
+        ep: _RealSocket = sock._ep
         return f"live, {'connected to ' + addr_key(ep.peer) if ep.peer else 'unconnected'}"

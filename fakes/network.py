@@ -1,5 +1,6 @@
-# fakes.network: FakeNetwork - the simulated world: time, addresses, links, endpoints and faults.
-# Owns: FakeNetwork. Imports: stdlib, fakes.{clock,choices,trace,config,errors,stream,transport,socket,selector}.
+# fakes.network: FakeNetwork - the simulated world: its sockets, addresses, links, connects, faults and time.
+# Owns: FakeNetwork. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
+# socket_table,tcp_state,tcp_segments,tcp_calls,timeline}.
 """The fake network: a deterministic, simulated TCP world in virtual time.
 
 ::
@@ -15,8 +16,13 @@ only what a test configures costs virtual time. Configure with
 :meth:`FakeNetwork.from_config`) or the helpers :meth:`~FakeNetwork.link`,
 :meth:`~FakeNetwork.endpoint` and :meth:`~FakeNetwork.fault`.
 
-Future happenings (segments in flight, connects arriving, accept delays,
-faults at a time) wait in a heap keyed by ``(time in ns, sequence)``; the
+:class:`FakeNetwork` is the backend of its sockets and selectors
+(:mod:`fakes.backend`). It owns the addresses (ports, bound addresses,
+listeners), applies links and endpoint rules when a connection is made, and
+asks its :class:`~fakes.faults.FaultPlan` when faults fire; the state of a
+connection is :mod:`fakes.tcp_state`, its data calls are answered by
+:mod:`fakes.tcp_calls`, segments travel by :mod:`fakes.tcp_segments`, and
+future happenings wait on a :class:`~fakes.timeline.Timeline`: the
 selector's ``select`` jumps the clock to the earliest one when nothing is
 ready. The same seed and configuration give the same trace, byte for byte,
 in any process.
@@ -25,35 +31,38 @@ in any process.
 from __future__ import annotations
 
 import errno
-import heapq
 import socket as _socket
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .choices import Chooser, RandomChooser
+from . import tcp_calls
 from ._compiled import mypyc_attr
+from .choices import Chooser, RandomChooser
 from .clock import VirtualClock, to_ns
 from .config import Endpoint, Fault, Link, NetConfig, Size
 from .errors import ConfigError, fake_oserror
+from .faults import FaultPlan, fault_kind
 from .selector import FakeSelector
 from .socket import Address, FakeSocket
-from .stream import CONNECTED, CONNECTING, FRESH, LISTENING, Ep, Listen, Pipe, mask
+from .socket_table import NetworkSockets, SocketTable, addr_key
+from .tcp_segments import fail, transmit
+from .tcp_state import (CLOSE, CLOSED, CONNECTED, CONNECTING, FAILED, LISTENING, RST, UNCONNECTED, ListenQueues,
+                        Pipe, TcpEndpoint, describe, notify, readiness, refresh)
+from .timeline import Timeline
 from .trace import Trace
-from .factory import addr_key
-from .transport import Transport
 
 __all__ = ["FakeNetwork"]
 
-_FIRST_FD = 3
 _FIRST_PORT = 40000
 _DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
+_NO_FAULTS = FaultPlan(())
 _SOCK_STREAM = _socket.SOCK_STREAM
 _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
-class FakeNetwork(Transport):
+class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
@@ -72,19 +81,15 @@ class FakeNetwork(Transport):
         self.trace: Any = Trace(self.clock) if trace else None  # or a wrapper with its add() (a harness watch)
         self.chooser = chooser if chooser is not None else RandomChooser(seed)
         self.config = config
-        self._heap: list[tuple[int, int, Any, Any]] = []
-        self._seq = 0
-        self._fd = _FIRST_FD - 1
+        self._timeline = Timeline(self.clock)
+        self._sockets = SocketTable()
+        self._faults = FaultPlan(config.faults) if config.faults else _NO_FAULTS
         self._port = _FIRST_PORT - 1
         self._serial = 0
-        self._open: dict[int, FakeSocket] = {}
-        self._eps: dict[int, Ep] = {}  # connected endpoints, for faults at a time
-        self._listeners: dict[str, Ep] = {}
-        self._bound: dict[str, Ep] = {}
-        self._unnamed = 0
-        self._prefixes: dict[str, int] = {}
-        for fault in config.faults:
-            self._arm(fault)
+        self._connected: dict[int, TcpEndpoint] = {}  # by serial: what faults at a time strike
+        self._listeners: dict[str, TcpEndpoint] = {}
+        self._bound: dict[str, TcpEndpoint] = {}
+        self._arm(self._faults)
 
     @classmethod
     def from_config(cls, config: NetConfig, seed: int = 0, chooser: Chooser | None = None,
@@ -93,8 +98,8 @@ class FakeNetwork(Transport):
         return cls(seed=seed, config=config, chooser=chooser, trace=trace)
 
     def __repr__(self) -> str:
-        return (f"<FakeNetwork seed={self.seed!r} t={self.clock.now():.6f} {len(self._open)} open sockets, "
-                f"{len(self._heap)} scheduled>")
+        return (f"<FakeNetwork seed={self.seed!r} t={self.clock.now():.6f} {len(self._sockets)} open sockets, "
+                f"{len(self._timeline)} scheduled>")
 
     # -- making sockets ---------------------------------------------------------------------------
 
@@ -106,12 +111,16 @@ class FakeNetwork(Transport):
             raise ValueError(f"the fake network simulates SOCK_STREAM sockets only, not type={type!r}")
         if family != _AF_INET and family != _AF_INET6:
             raise ValueError(f"the fake network simulates AF_INET/AF_INET6 sockets only, not family={family!r}")
-        if name is None:
-            name = self._default_name()
-        sock = self._make_socket(name, Ep(name), False, family, type)
+        name = self._sockets.name(name)
+        sock = self._new_socket(name, TcpEndpoint(name), False, family, type)
         trace = self.trace
         if trace is not None:
             trace.add(name, "socket", (int(family), int(type)), None)
+        return sock
+
+    def _new_socket(self, name: str, endpoint: TcpEndpoint, blocking: bool, family: int, type: int) -> FakeSocket:
+        sock = self._sockets.add(self, name, endpoint, blocking, family, type)
+        endpoint.sock = sock
         return sock
 
     def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
@@ -122,20 +131,19 @@ class FakeNetwork(Transport):
         eb.local = ("127.0.0.1", self._next_port())
         ea.peer, eb.peer = eb.local, ea.local
         ea.peer_key, eb.peer_key = addr_key(eb.local), addr_key(ea.local)
-        link = self.config.link_for(eb.peer_key)
-        self._join(ea, eb, link)
-        ea.acked = eb.acked = True
-        self._touch(ea)
-        self._touch(eb)
+        self._join(ea, eb, self.config.link_for(eb.peer_key))
+        ea.connect_reported = eb.connect_reported = True
+        refresh(ea)
+        refresh(eb)
         return a, b
 
     def selector(self) -> FakeSelector:
         """A new :class:`~fakes.FakeSelector` over this network's sockets."""
         return FakeSelector(self)
 
-    def open_sockets(self) -> list[FakeSocket]:
-        """The sockets not closed yet, in creation order."""
-        return list(self._open.values())
+    def finish(self) -> None:
+        """After a run: nothing to check (a :class:`~fakes.ReplayNetwork` checks its script was used)."""
+        return None
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -157,117 +165,98 @@ class FakeNetwork(Transport):
         """Append a :class:`~fakes.Fault`; a fault ``at`` a time is scheduled now."""
         fault = Fault(kind, target, at, after_bytes)
         self.config = self.config.with_fault(fault)
-        self._arm(fault)
+        self._faults = FaultPlan(self.config.faults)
+        self._arm(FaultPlan((fault,)))
         return fault
 
     def reset(self, sock: FakeSocket) -> bool:
         """Reset ``sock``'s connection now (as a ``reset`` fault does); False if it is not connected."""
-        return self._reset(sock._ep)
+        return fault_kind("reset").strike(sock._ep)  # type: ignore[attr-defined, no-any-return]
 
     def half_close(self, sock: FakeSocket) -> bool:
         """Make ``sock`` send FIN now (as a ``half_close`` fault does); False if it cannot."""
-        return self._shut_wr(sock._ep)
+        return fault_kind("half_close").strike(sock._ep)  # type: ignore[attr-defined, no-any-return]
 
-    def _arm(self, fault: Fault) -> None:
-        if fault.at is not None and fault.kind in ("reset", "half_close"):
-            self._schedule(max(to_ns(fault.at), self.clock.now_ns()), self._fire_fault, fault)
+    def _arm(self, plan: FaultPlan) -> None:
+        """Schedule the faults of ``plan`` that fire at a time on connections (now, if that is past)."""
+        for fault, kind in plan.timed:
+            self._timeline.schedule(max(to_ns(fault.at), self.clock.now_ns()),  # type: ignore[arg-type]
+                                    self._strike_at, (kind, fault.target))
 
-    def _fire_fault(self, fault: Fault) -> None:
-        act = self._reset if fault.kind == "reset" else self._shut_wr
-        for ep in list(self._eps.values()):
-            if fnmatchcase(ep.name, fault.target):
-                act(ep)
+    def _strike_at(self, arg: tuple[Any, str]) -> None:
+        FaultPlan.strike_all(arg[0], arg[1], list(self._connected.values()))
 
-    def _configure(self, ep: Ep) -> None:
-        """Apply the endpoint rules and after_bytes faults matching ``ep``'s name."""
-        config = self.config
-        if not config.endpoints and not config.faults:
-            return  # nothing configured: the defaults Ep() starts with stand
-        name = ep.name
-        for rule in config.endpoints:
+    def _configure(self, endpoint: TcpEndpoint) -> None:
+        """Apply the endpoint rules and after_bytes faults matching ``endpoint``'s name."""
+        name = endpoint.name
+        for rule in self.config.endpoints:
             if fnmatchcase(name, rule.pattern):
                 if rule.sndbuf is not None:
-                    ep.sndbuf = rule.sndbuf
+                    endpoint.sndbuf = rule.sndbuf
                 if rule.rcvbuf is not None:
-                    ep.rcvbuf = rule.rcvbuf
+                    endpoint.rcvbuf = rule.rcvbuf
                 if rule.max_recv is not None:
-                    ep.max_recv = rule.max_recv
+                    endpoint.max_recv = rule.max_recv
                 if rule.max_send is not None:
-                    ep.max_send = rule.max_send
-        for fault in config.faults:
-            if fault.after_bytes is not None and fnmatchcase(name, fault.target):
-                if fault.kind == "reset":
-                    ep.reset_after = min(fault.after_bytes, ep.reset_after if ep.reset_after is not None
-                                         else fault.after_bytes)
-                else:
-                    ep.fin_after = min(fault.after_bytes, ep.fin_after if ep.fin_after is not None
-                                       else fault.after_bytes)
-        limits = [x for x in (ep.reset_after, ep.fin_after) if x is not None]
-        ep.limit = min(limits) if limits else None
+                    endpoint.max_send = rule.max_send
+        if self._faults.after_bytes:
+            self._faults.watch_sent(endpoint)
 
     # -- connecting ------------------------------------------------------------------------------------
 
-    def _start_connect(self, ep: Ep) -> None:
-        link = ep.link = self.config.link_for(ep.peer_key)
+    def _start_connect(self, client: TcpEndpoint) -> None:
+        link = client.link = self.config.link_for(client.peer_key)
         latency = to_ns(link.latency) if link.latency else 0
         if latency:
-            self._schedule(self.clock.now_ns() + latency, self._syn_arrive, ep)
+            self._timeline.after(latency, self._syn_arrive, client)
         else:
-            self._syn_arrive(ep)
+            self._syn_arrive(client)
 
-    def _syn_arrive(self, ep: Ep) -> None:
+    def _syn_arrive(self, client: TcpEndpoint) -> None:
         """A connect reaches its address (one latency after connect_ex)."""
-        if ep.state != CONNECTING:
+        if client.state != CONNECTING:
             return
-        key = ep.peer_key
-        faults = self.config.faults
-        if faults:
-            now = self.clock.now_ns()
-            for fault in faults:
-                if fault.kind in ("refuse", "black_hole") and (fault.at is None or to_ns(fault.at) <= now) \
-                        and fnmatchcase(key, fault.target):
-                    if fault.kind == "refuse":
-                        self._fail(ep, errno.ECONNREFUSED)
-                    else:
-                        self._void(ep)
-                    return
+        faults = self._faults
+        if faults.on_connect and faults.meet_connect(self, client, self.clock.now_ns()):
+            return
+        key = client.peer_key
         # peer_key is addr_key(peer): the exact address first, as _find_listener does
-        lst = self._listeners.get(key) or self._find_listener(ep.peer)  # type: ignore[arg-type]
-        if lst is None:
-            self._fail(ep, errno.ECONNREFUSED)
+        listener = self._listeners.get(key) or self._find_listener(client.peer)  # type: ignore[arg-type]
+        if listener is None:
+            fail(client, errno.ECONNREFUSED)
             return
-        listen: Listen = lst.listen  # type: ignore[assignment]
-        if len(listen.accept_q) + len(listen.pending) >= listen.backlog:
-            listen.syn_q.append(ep)  # waits (as a retried SYN would) until the app accepts
+        queues: ListenQueues = listener.queues  # type: ignore[assignment]
+        if len(queues.acceptable) + len(queues.delayed) >= queues.backlog:
+            queues.waiting.append(client)  # waits (as a retried SYN would) until the app accepts
             return
-        self._establish(lst, ep)
+        self._establish(listener, client)
 
-    def _find_listener(self, addr: Address) -> Ep | None:
+    def _find_listener(self, addr: Address) -> TcpEndpoint | None:
         listeners = self._listeners
         return (listeners.get(addr_key(addr)) or listeners.get(f"0.0.0.0:{addr[1]}")
                 or listeners.get(f":{addr[1]}"))
 
-    def _establish(self, lst: Ep, client: Ep) -> None:
-        """Connect ``client`` to listener ``lst``: a server-side endpoint joins the accept queue."""
-        server = Ep(f"{lst.name}<-{client.name}")
+    def _establish(self, listener: TcpEndpoint, client: TcpEndpoint) -> None:
+        """Connect ``client`` to ``listener``: a server-side endpoint joins the accept queue."""
+        server = TcpEndpoint(f"{listener.name}<-{client.name}")
         server.local = client.peer
         local = server.peer = client.local
         server.peer_key = f"{local[0]}:{local[1]}"  # type: ignore[index]  # addr_key(client.local)
-        server.acked = True
+        server.connect_reported = True
         link: Link = client.link  # type: ignore[assignment]
         self._join(client, server, link)
-        self._touch(client)
-        server.mask = mask(server)
-        listen: Listen = lst.listen  # type: ignore[assignment]
+        refresh(client)
+        server.readiness = readiness(server)
+        queues: ListenQueues = listener.queues  # type: ignore[assignment]
         delay = to_ns(link.accept_delay) if link.accept_delay else 0
         if delay:
-            listen.pending.append(server)
-            self._schedule(self.clock.now_ns() + delay, self._accept_ready, (lst, server))
+            queues.delayed.append(server)
+            self._timeline.after(delay, self._accept_ready, (listener, server))
         else:
-            listen.accept_q.append(server)
-            self._touch(lst)
+            queues.acceptable.append(server)
+            refresh(listener)
 
-    def _join(self, a: Ep, b: Ep, link: Link) -> None:
+    def _join(self, a: TcpEndpoint, b: TcpEndpoint, link: Link) -> None:
         """Join two endpoints with a pipe each way and mark both connected."""
         config = self.config
         if config.endpoints or config.faults:
@@ -275,76 +264,79 @@ class FakeNetwork(Transport):
             self._configure(b)
         latency = to_ns(link.latency) if link.latency else 0
         bandwidth = link.bandwidth
-        a.out = b.inp = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, bandwidth)
-        b.out = a.inp = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, bandwidth)
+        timeline = self._timeline
+        a.outgoing = b.incoming = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, bandwidth, timeline)
+        b.outgoing = a.incoming = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, bandwidth, timeline)
         a.state = b.state = CONNECTED
         a.link = b.link = link
-        serial = self._serial
-        eps = self._eps
-        a.serial = serial + 1
-        eps[serial + 1] = a
-        b.serial = serial = serial + 2
-        eps[serial] = b
-        self._serial = serial
+        self._register_connected(a)
+        self._register_connected(b)
 
-    def _void(self, client: Ep) -> None:
-        """A black-hole connection: connected to nothing that ever answers."""
-        self._configure(client)
-        client.out = Pipe(client, None, client.sndbuf, 0, None)
-        client.inp = Pipe(None, client, client.rcvbuf, 0, None)
-        client.state = CONNECTED
+    def _register_connected(self, endpoint: TcpEndpoint) -> None:
         self._serial += 1
-        client.serial = self._serial
-        self._eps[client.serial] = client
-        self._touch(client)
+        endpoint.serial = self._serial
+        self._connected[self._serial] = endpoint
 
-    def _accept_ready(self, arg: tuple[Ep, Ep]) -> None:
-        lst, server = arg
-        listen = lst.listen
-        if lst.state != LISTENING or listen is None or server not in listen.pending:
-            return
-        listen.pending.remove(server)
-        listen.accept_q.append(server)
-        self._touch(lst)
+    def refuse_connect(self, client: TcpEndpoint) -> None:
+        """For connect faults: ``client``'s connect fails with ECONNREFUSED."""
+        fail(client, errno.ECONNREFUSED)
 
-    def sock_listen(self, sock: FakeSocket, backlog: int) -> None:
-        ep: Ep = sock._ep
-        if ep.state == LISTENING:
-            ep.listen.backlog = self._backlog(ep.listen.key, backlog)  # type: ignore[union-attr]
-            self._admit(ep)
+    def connect_to_nothing(self, client: TcpEndpoint) -> None:
+        """For connect faults: a black-hole connection, connected to nothing that ever answers."""
+        self._configure(client)
+        client.outgoing = Pipe(client, None, client.sndbuf, 0, None, self._timeline)
+        client.incoming = Pipe(None, client, client.rcvbuf, 0, None, self._timeline)
+        client.state = CONNECTED
+        self._register_connected(client)
+        refresh(client)
+
+    def _accept_ready(self, arg: tuple[TcpEndpoint, TcpEndpoint]) -> None:
+        listener, server = arg
+        queues = listener.queues
+        if listener.state != LISTENING or queues is None or server not in queues.delayed:
             return
-        if ep.state != FRESH:
-            raise fake_oserror(errno.EINVAL)
-        if ep.local is None:
-            ep.local = ("0.0.0.0", self._next_port())
-            ep.bound_key = addr_key(ep.local)
-            self._bound[ep.bound_key] = ep
-        key = ep.bound_key if ep.bound_key is not None else addr_key(ep.local)  # bound: the same string
-        ep.listen = Listen(key, self._backlog(key, backlog))
-        ep.state = LISTENING
-        self._listeners[key] = ep
-        self._touch(ep)
+        queues.delayed.remove(server)
+        queues.acceptable.append(server)
+        refresh(listener)
+
+    def _admit(self, listener: TcpEndpoint) -> None:
+        """Let connects waiting for room in the backlog in, as far as there is room."""
+        queues: ListenQueues = listener.queues  # type: ignore[assignment]
+        waiting = queues.waiting
+        while waiting and len(queues.acceptable) + len(queues.delayed) < queues.backlog:
+            client = waiting.popleft()
+            if client.state == CONNECTING:
+                self._establish(listener, client)
 
     def _backlog(self, key: str, backlog: int) -> int:
         return max(1, min(backlog, self.config.link_for(key).backlog))
-
-    # -- plumbing ---------------------------------------------------------------------------------------
-
-    def _make_socket(self, name: str, ep: Ep, blocking: bool, family: int, type: int) -> FakeSocket:
-        self._fd += 1
-        sock = FakeSocket(self, name, self._fd, family, type, 0, blocking)
-        sock._ep = ep
-        ep.sock = sock
-        self._open[self._fd] = sock
-        return sock
 
     def _next_port(self) -> int:
         self._port += 1
         return self._port
 
-    def _schedule(self, t_ns: int, fn: Any, arg: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (t_ns, self._seq, fn, arg))
+    # -- time ------------------------------------------------------------------------------------------
+
+    def deliver_due(self) -> None:
+        """Backend protocol: deliver every scheduled happening due now."""
+        heap = self._timeline.heap
+        if heap and heap[0][0] <= self.clock.now_ns():
+            self._timeline.run_due()
+
+    def advance(self, deadline_ns: int | None) -> bool:
+        """Backend protocol: jump to the next event due by ``deadline_ns`` (see fakes.backend)."""
+        timeline = self._timeline
+        heap = timeline.heap
+        now = self.clock.now_ns()
+        if heap and heap[0][0] <= now:
+            timeline.run_due()
+        if heap and (deadline_ns is None or heap[0][0] <= deadline_ns):
+            self._jump(heap[0][0])
+            timeline.run_due()
+            return True
+        if deadline_ns is not None and deadline_ns > now:
+            self._jump(deadline_ns)
+        return False
 
     def _jump(self, t_ns: int) -> None:
         clock = self.clock
@@ -353,23 +345,9 @@ class FakeNetwork(Transport):
         if self.trace is not None:
             self.trace.add("clock", "clock", (before, clock.now()), None)
 
-    def advance(self, deadline_ns: int | None) -> bool:
-        """Backend protocol: jump to the next event due by ``deadline_ns`` (see fakes.backend)."""
-        heap = self._heap
-        now = self.clock.now_ns()
-        if heap and heap[0][0] <= now:
-            self._run_due()
-        if heap and (deadline_ns is None or heap[0][0] <= deadline_ns):
-            self._jump(heap[0][0])
-            self._run_due()
-            return True
-        if deadline_ns is not None and deadline_ns > now:
-            self._jump(deadline_ns)
-        return False
-
     def scheduled(self) -> int:
-        """How many future happenings wait in the heap (some may turn out to be no-ops)."""
-        return len(self._heap)
+        """How many future happenings wait (some may turn out to be no-ops)."""
+        return len(self._timeline)
 
     def run_for(self, seconds: float) -> float:
         """Move virtual time forward by ``seconds``, delivering everything due; returns the new time."""
@@ -383,3 +361,177 @@ class FakeNetwork(Transport):
         while self.advance(None):
             pass
         return self.clock.now()
+
+    # -- the backend protocol: readiness ------------------------------------------------------------
+
+    def sock_readiness(self, sock: FakeSocket) -> int:
+        return sock._ep.readiness  # type: ignore[no-any-return]
+
+    def watch(self, sock: FakeSocket, callback: Any) -> None:
+        sock._ep.watchers.append(callback)
+
+    def unwatch(self, sock: FakeSocket, callback: Any) -> None:
+        try:
+            sock._ep.watchers.remove(callback)
+        except ValueError:
+            pass
+
+    # -- the backend protocol: socket calls -----------------------------------------------------------
+
+    def sock_recv(self, sock: FakeSocket, n: int) -> bytes:
+        return tcp_calls.recv(sock._ep, n, self.chooser)
+
+    def sock_send(self, sock: FakeSocket, data: Any) -> int:
+        return tcp_calls.send(sock._ep, data, self.chooser)
+
+    def sock_so_error(self, sock: FakeSocket) -> int:
+        return tcp_calls.so_error(sock._ep)
+
+    def sock_shutdown(self, sock: FakeSocket, how: int) -> None:
+        tcp_calls.shutdown(sock._ep, how)
+
+    def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
+        endpoint: TcpEndpoint = sock._ep
+        state = endpoint.state
+        if state == UNCONNECTED:
+            if endpoint.local is None:
+                endpoint.local = ("127.0.0.1", self._next_port())
+            endpoint.peer = addr
+            endpoint.peer_key = addr_key(addr)
+            endpoint.state = CONNECTING
+            refresh(endpoint)
+            self._start_connect(endpoint)
+            return errno.EINPROGRESS
+        if state == CONNECTING:
+            return errno.EALREADY
+        if state == CONNECTED:
+            if endpoint.connect_reported:
+                return errno.EISCONN
+            endpoint.connect_reported = True
+            return 0
+        if state == FAILED:
+            err = endpoint.pending_error or errno.ECONNABORTED
+            endpoint.pending_error = 0
+            endpoint.state = UNCONNECTED
+            endpoint.peer = None
+            refresh(endpoint)
+            return err
+        return errno.EISCONN  # listening
+
+    def sock_accept(self, sock: FakeSocket) -> tuple[FakeSocket, Any]:
+        listener: TcpEndpoint = sock._ep
+        if listener.state != LISTENING:
+            raise fake_oserror(errno.EINVAL)
+        acceptable = listener.queues.acceptable  # type: ignore[union-attr]
+        if not acceptable:
+            raise fake_oserror(errno.EAGAIN)
+        server = acceptable.popleft()
+        if not acceptable:
+            refresh(listener)
+        conn = self._new_socket(server.name, server, True, sock.family, sock.type)
+        self._admit(listener)
+        return conn, server.peer
+
+    def sock_listen(self, sock: FakeSocket, backlog: int) -> None:
+        endpoint: TcpEndpoint = sock._ep
+        if endpoint.state == LISTENING:
+            endpoint.queues.backlog = self._backlog(endpoint.queues.key, backlog)  # type: ignore[union-attr]
+            self._admit(endpoint)
+            return
+        if endpoint.state != UNCONNECTED:
+            raise fake_oserror(errno.EINVAL)
+        if endpoint.local is None:
+            endpoint.local = ("0.0.0.0", self._next_port())
+            endpoint.bound_key = addr_key(endpoint.local)
+            self._bound[endpoint.bound_key] = endpoint
+        # bound: the same string as addr_key(local)
+        key = endpoint.bound_key if endpoint.bound_key is not None else addr_key(endpoint.local)
+        endpoint.queues = ListenQueues(key, self._backlog(key, backlog))
+        endpoint.state = LISTENING
+        self._listeners[key] = endpoint
+        refresh(endpoint)
+
+    def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
+        endpoint: TcpEndpoint = sock._ep
+        if endpoint.local is not None or endpoint.state != UNCONNECTED:
+            raise fake_oserror(errno.EINVAL)
+        host, port = addr
+        if port == 0:
+            port = self._next_port()
+        key = f"{host}:{port}"
+        if key in self._bound:
+            raise fake_oserror(errno.EADDRINUSE)
+        endpoint.local = (host, port)
+        endpoint.bound_key = key
+        self._bound[key] = endpoint
+
+    def sock_close(self, sock: FakeSocket, abort: bool) -> None:
+        endpoint: TcpEndpoint = sock._ep
+        self._sockets.closed(sock)
+        state = endpoint.state
+        if state == LISTENING:
+            self._close_listener(endpoint)
+        elif state == CONNECTED:
+            self._connected.pop(endpoint.serial, None)
+            if not endpoint.was_reset:
+                if abort or endpoint.unread:  # SO_LINGER 0, or unread data: a reset, as Linux does
+                    endpoint.reset_sent = True
+                    transmit(endpoint.outgoing, RST, None)  # type: ignore[arg-type]
+                else:
+                    transmit(endpoint.outgoing, CLOSE, None)  # type: ignore[arg-type]
+        if endpoint.bound_key is not None and self._bound.get(endpoint.bound_key) is endpoint:
+            del self._bound[endpoint.bound_key]
+        endpoint.state = CLOSED
+        endpoint.unread.clear()
+        if endpoint.readiness:  # a closed socket is neither readable nor writable
+            notify(endpoint, 0)
+        endpoint.watchers.clear()
+        # Nothing needs a closed endpoint's socket (its watchers are gone), and once both ends are
+        # closed with nothing in flight, nothing needs the pipes' endpoints: drop those references so
+        # that a finished connection is freed by reference counting, not left to the cyclic GC.
+        endpoint.sock = None
+        out = endpoint.outgoing
+        if out is not None and not out.in_flight:
+            peer = out.receiver
+            incoming = endpoint.incoming
+            if (peer is None or peer.state == CLOSED) and (incoming is None or not incoming.in_flight):
+                out.sender = out.receiver = None
+                if incoming is not None:
+                    incoming.sender = incoming.receiver = None
+
+    def _close_listener(self, listener: TcpEndpoint) -> None:
+        queues: ListenQueues = listener.queues  # type: ignore[assignment]
+        if self._listeners.get(queues.key) is listener:
+            del self._listeners[queues.key]
+        for conn in (*queues.acceptable, *queues.delayed):
+            self._connected.pop(conn.serial, None)
+            if not conn.was_reset:
+                conn.reset_sent = True
+                transmit(conn.outgoing, RST, None)  # type: ignore[arg-type]
+            conn.state = CLOSED
+        for client in queues.waiting:
+            if client.state == CONNECTING:
+                fail(client, errno.ECONNREFUSED)
+        queues.acceptable.clear()
+        queues.delayed.clear()
+        queues.waiting.clear()
+
+    def sock_peername(self, sock: FakeSocket) -> tuple[str, int]:
+        endpoint: TcpEndpoint = sock._ep
+        if endpoint.state == CONNECTED and not endpoint.was_reset:
+            return endpoint.peer  # type: ignore[return-value]
+        raise fake_oserror(errno.ENOTCONN)
+
+    def sock_sockname(self, sock: FakeSocket) -> tuple[str, int]:
+        local = sock._ep.local
+        return local if local is not None else ("0.0.0.0", 0)
+
+    def sock_describe(self, sock: FakeSocket) -> str:
+        return describe(sock._ep)
+
+    # -- asyncio (fakes.aio) ----------------------------------------------------------------------------
+
+    def event_loop(self) -> Any:
+        """A new asyncio event loop over this network, in its virtual time (see :mod:`fakes.aio`)."""
+        from .aio import FakeEventLoop
+        return FakeEventLoop(self)

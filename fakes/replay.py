@@ -1,6 +1,6 @@
 # fakes.replay: strict replay - a backend and selector that answer from a recorded Script, in order.
-# Owns: ReplayNetwork, ReplaySelector, ReplayClock, Divergence. Imports: stdlib, fakes.{socket,selector,
-# clock,trace,errors,choices}. Speaks to FakeSocket/FakeSelector only through the backend protocol.
+# Owns: ReplayNetwork, ReplaySelector, ReplayClock, Divergence. Imports: stdlib, fakes.{backend,choices,clock,
+# config,errors,selector,socket,socket_table,trace}; speaks to FakeSocket/FakeSelector only through fakes.backend.
 """Strict replay.
 
 A *Script* is a sequence of :class:`~fakes.TraceEvent` steps: what a run's
@@ -24,13 +24,14 @@ import selectors
 import socket as _socket
 from typing import Any, Iterable, NoReturn
 
+from .backend import NoReadiness
 from .choices import DefaultChooser
 from .clock import VirtualClock
+from .config import NetConfig
 from .errors import fake_oserror
-from .backend import NoReadiness
-from .factory import SocketFactories
 from .selector import FakeSelector
 from .socket import Address, FakeSocket
+from .socket_table import NetworkSockets, SocketTable
 from .trace import Trace, TraceEvent, format_value
 
 __all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
@@ -125,8 +126,11 @@ class ReplaySelector(FakeSelector):
         return result
 
 
-class ReplayNetwork(SocketFactories, NoReadiness):
-    """A backend that answers from ``script``; offers the same factory API as FakeNetwork."""
+class ReplayNetwork(NetworkSockets, NoReadiness):
+    """A backend that answers from ``script``; a :class:`~fakes.Network` as FakeNetwork is.
+
+    ``config`` is an empty :class:`~fakes.NetConfig`: a replayed world is its script.
+    """
 
     def __init__(self, script: Iterable[TraceEvent], trace: bool = True) -> None:
         self.script: list[TraceEvent] = list(script)
@@ -134,11 +138,9 @@ class ReplayNetwork(SocketFactories, NoReadiness):
         self.clock = ReplayClock(self)
         self.trace: Trace | None = Trace(_Peek(self.clock)) if trace else None
         self.chooser = DefaultChooser()
+        self.config = NetConfig()
         self.divergence: Divergence | None = None
-        self._sockets: list[FakeSocket] = []
-        self._fd = 2
-        self._unnamed = 0
-        self._prefixes: dict[str, int] = {}
+        self._sockets = SocketTable()
 
     # -- the script --------------------------------------------------------------------------
 
@@ -199,19 +201,15 @@ class ReplayNetwork(SocketFactories, NoReadiness):
                 raise fake_oserror(code)
         return result
 
-    # -- factories (as FakeNetwork's) ---------------------------------------------------------
+    # -- sockets (named as FakeNetwork names them) -------------------------------------------
 
     def _new(self, name: str, blocking: bool = False) -> FakeSocket:
-        self._fd += 1
-        sock = FakeSocket(self, name, self._fd, blocking=blocking)
-        sock._ep = {"peer": None, "local": ("0.0.0.0", 0)}
-        self._sockets.append(sock)
-        return sock
+        return self._sockets.add(self, name, {"peer": None, "local": ("0.0.0.0", 0)}, blocking)
 
     def socket(self, name: str | None = None, family: int = _socket.AF_INET,
                type: int = _socket.SOCK_STREAM) -> FakeSocket:
-        if name is None:
-            name = self._default_name()
+        """The script's next step must create this socket."""
+        name = self._sockets.name(name)
         step = self._next(name, "socket", "created a socket")
         sock = self._new(name)
         if self.trace is not None:
@@ -220,9 +218,6 @@ class ReplayNetwork(SocketFactories, NoReadiness):
 
     def selector(self) -> ReplaySelector:
         return ReplaySelector(self)
-
-    def open_sockets(self) -> list[FakeSocket]:
-        return [s for s in self._sockets if s.fileno() >= 0]
 
     # -- the backend protocol ----------------------------------------------------------------
 
@@ -268,6 +263,7 @@ class ReplayNetwork(SocketFactories, NoReadiness):
 
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
         self._next(sock.name, "close", "called close()")
+        self._sockets.closed(sock)
 
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         self._answer(self._next(sock.name, "bind", f"called bind({addr!r})"))

@@ -31,7 +31,12 @@ from .errors import FakeBlockingError, errno_name, fake_oserror
 if TYPE_CHECKING:
     from .backend import Backend
 
-__all__ = ["FakeSocket", "Address"]
+__all__ = ["FakeSocket", "Address", "FIRST_FD"]
+
+#: The first fake file descriptor a network hands out (then FIRST_FD + 1, ...; never reused).
+#: 2**30 is far above any fd Linux gives a process in practice (it hands out the lowest free fd,
+#: and the default RLIMIT_NOFILE ceiling, fs.nr_open, is 2**20), so a fake fd is never a real one.
+FIRST_FD = 1 << 30
 
 #: What connect/bind take: ``("host", port)``, or ``(host, port, flowinfo, scope_id)`` for AF_INET6.
 #: Typed Any on purpose: a wrong value must reach the socket's own check (``_check_addr``) and its
@@ -235,6 +240,54 @@ class FakeSocket:
         sent = 0
         while sent < total:
             sent += self._send_once(view[sent:] if sent else first)
+
+    def sendmsg(self, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
+        """Send the concatenation of ``buffers`` in ONE send (as the kernel does): some of it,
+        maybe fewer bytes than all; errors as :meth:`send`. TCP has no use for ancillary data:
+        ``ancdata`` items must be ``(level, type, data)`` and are ignored, as Linux ignores them
+        on TCP; ``address`` is ignored, as on a connected TCP socket."""
+        if self._fd < 0:
+            raise _ebadf()
+        if flags:
+            self._no_flags(flags)
+        parts = [_byte_buffer(b) for b in buffers]
+        for item in ancdata:
+            level, kind, payload = item
+            _index(level), _index(kind), _byte_buffer(payload)
+        if address is not None:
+            _check_addr(address, "sendmsg", self.family)
+        data: bytes | bytearray | memoryview = parts[0] if len(parts) == 1 else b"".join(parts)
+        if not data:
+            return 0
+        if self._blocking:
+            return self._send_blocking(data, "sendmsg")
+        return self._send_once(data)
+
+    def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
+        """``sendto(data, address)`` or ``sendto(data, flags, address)``: on TCP the address is
+        checked and ignored, the rest is :meth:`send`."""
+        if address is None:
+            flags, address = 0, flags_or_address
+        else:
+            flags = _index(flags_or_address)
+        if self._fd < 0:
+            raise _ebadf()
+        _check_addr(address, "sendto", self.family)
+        return self.send(data, flags)
+
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, None]:
+        """``(recv(bufsize), None)``: a TCP socket's recvfrom gives no address, as on Linux."""
+        return self.recv(bufsize, flags), None
+
+    def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, None]:
+        """``(recv_into(buffer, nbytes), None)``."""
+        return self.recv_into(buffer, nbytes, flags), None
+
+    def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[bytes, list[Any], int, None]:
+        """``(recv(bufsize), [], 0, None)``: no ancillary data, no flags, no address on TCP."""
+        if _index(ancbufsize) < 0:
+            raise ValueError("negative buffer size in recvmsg()")
+        return self.recv(bufsize, flags), [], 0, None
 
     def _send_once(self, data: bytes | bytearray | memoryview) -> int:
         trace = self._trace

@@ -137,6 +137,15 @@ def proxy_world(net: Any, *, app: str = "proxy", clients: int = 1, payload: str 
         front.close()
 
 
+# What the drivers' arguments mean, so a scenario file asking for too much is an error at load
+# (docs/scenarios.md, "Limits"): a kind ("clients", "bytes", "seconds", "count") or the allowed values.
+proxy_world.loopsim_args = {  # type: ignore[attr-defined]
+    "app": APPS, "clients": "clients", "payload": "bytes", "size": "bytes", "writes": "count",
+    "write_gap": "seconds", "disconnect_after": "bytes", "read_delay": "seconds", "delay": "seconds",
+    "session_timeout": "seconds", "client_timeout": "seconds", "proxy_grace": "seconds",
+}
+
+
 def echo_world(net: Any, *, clients: int = 1, payload: str | None = None, size: int | None = None,
                writes: int = 1) -> Generator[Any, Any, dict[str, int]]:
     """An echo server and clients that each send a request and read it back."""
@@ -154,6 +163,10 @@ def echo_world(net: Any, *, clients: int = 1, payload: str | None = None, size: 
         return {"clients": clients, "ok": ok}
     finally:
         listener.close()
+
+
+echo_world.loopsim_args = {"clients": "clients", "payload": "bytes", "size": "bytes",  # type: ignore[attr-defined]
+                           "writes": "count"}
 
 
 def _echo_client(net: Any, index: int, body: bytes, writes: int) -> Generator[Any, Any, int]:
@@ -198,6 +211,9 @@ def racy_world(net: Any, *, clients: int = 2) -> Generator[Any, Any, dict[str, i
         return {"clients": clients, "ok": ok}
     finally:
         listener.close()
+
+
+racy_world.loopsim_args = {"clients": "clients"}  # type: ignore[attr-defined]
 
 
 def delivered_intact(outcome: Any) -> str | None:

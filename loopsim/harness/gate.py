@@ -1,11 +1,18 @@
-# loopsim.gate: the regression gate - run scenario files, print a table, write JUnit XML.
-# Owns: find_scenarios, GateRow, run_gate, format_table, write_junit. Imports: stdlib, loopsim.{scenario,runner}.
-"""``loopsim gate DIR``: every scenario file under DIR, one row each."""
+# loopsim.harness.gate: the regression gate - run scenario files, print a table, write JUnit XML.
+# Owns: find_scenarios, GateRow, run_files, format_table, write_junit. Imports: stdlib, loopsim.harness.{scenario,runner}.
+"""``loopsim gate DIR``: every scenario file under DIR, one row each.
+
+The gate keeps going: a bad file is an ``error`` row (its one-line
+``FILE:LINE: key: what is wrong``), a file whose code raises ``SystemExit`` or
+crashes the run is a ``crash`` row (the exception, its traceback in the JUnit
+XML); the other files still run, and the table and the JUnit XML list them all.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Iterable
@@ -19,7 +26,8 @@ __all__ = ["find_scenarios", "GateRow", "run_files", "format_table", "write_juni
 
 @dataclass
 class GateRow:
-    """One scenario's line in the gate: ``status`` is pass, fail, divergence or error (bad input)."""
+    """One scenario's line in the gate: ``status`` is pass, fail, divergence, error (bad input) or
+    crash (the scenario's code raised SystemExit, or the run raised what it should not)."""
 
     path: str
     name: str
@@ -28,6 +36,7 @@ class GateRow:
     wall_time: float
     detail: str
     known_bug: str | None = None
+    traceback: str = ""
 
 
 def find_scenarios(root: str) -> list[str]:
@@ -45,15 +54,23 @@ def find_scenarios(root: str) -> list[str]:
 
 
 def run_files(paths: Iterable[str]) -> list[GateRow]:
-    """Run each scenario file; a bad file becomes an ``error`` row, never a traceback."""
+    """Run each scenario file; a bad or crashing file becomes one row, never a traceback."""
     rows = []
     for path in paths:
         start = time.perf_counter()
+        name = os.path.basename(path)
         try:
             sc = load_scenario(path)
+            name = sc.name
             result: ScenarioResult = run_scenario(sc)
         except InputError as exc:
-            rows.append(GateRow(path, os.path.basename(path), "error", None, time.perf_counter() - start, str(exc)))
+            rows.append(GateRow(path, name, "error", None, time.perf_counter() - start, str(exc)))
+            continue
+        except (Exception, SystemExit) as exc:  # user code's SystemExit fails its scenario, not the gate
+            what = "raised SystemExit" if isinstance(exc, SystemExit) else "crashed"
+            rows.append(GateRow(path, name, "crash", None, time.perf_counter() - start,
+                                f"{path}: {name}: CRASH: the run {what}: {type(exc).__name__}: {exc}",
+                                traceback="".join(traceback.format_exception(exc))))
             continue
         outcome = result.outcome
         rows.append(GateRow(path, sc.name, result.status, outcome.virtual_time if outcome else None,
@@ -83,7 +100,7 @@ def format_table(rows: list[GateRow]) -> str:
 def write_junit(rows: list[GateRow], path: str) -> None:
     """JUnit XML as CI systems read it: one testcase per scenario."""
     failures = sum(r.status in ("fail", "divergence") for r in rows)
-    errors = sum(r.status == "error" for r in rows)
+    errors = sum(r.status in ("error", "crash") for r in rows)
     suite = ET.Element("testsuite", name="loopsim gate", tests=str(len(rows)), failures=str(failures),
                        errors=str(errors), time=f"{sum(r.wall_time for r in rows):.3f}")
     for row in rows:
@@ -94,6 +111,8 @@ def write_junit(rows: list[GateRow], path: str) -> None:
             ET.SubElement(case, "failure", message=f"{row.status}: {first}", type=row.status).text = row.detail
         elif row.status == "error":
             ET.SubElement(case, "error", message=row.detail, type="input").text = row.detail
+        elif row.status == "crash":
+            ET.SubElement(case, "error", message=row.detail, type="crash").text = row.traceback or row.detail
         if row.virtual_time is not None:
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="virtual_time", value=f"{row.virtual_time:.6f}")

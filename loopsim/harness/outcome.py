@@ -195,7 +195,7 @@ def importable_spec(prop: Property) -> str:
         again = parse_property(spec)
     except InputError as exc:
         raise InputError(f"property {spec!r} does not import back: {exc}") from None
-    if again is not prop:
+    if getattr(again, "__wrapped__", again) is not getattr(prop, "__wrapped__", prop):  # (checked_property wraps)
         raise InputError(f"property {spec!r} imports as another object; define it once, at the top level of "
                          "its module")
     return spec

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from loopsim.loop.errors import Deadlock, InputError, InternalError
 from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
@@ -22,6 +22,9 @@ from .judge import judge
 from .outcome import Outcome, StreamTap, TaskRecorder
 from .scenario import Scenario, ScenarioError
 from .callables import import_spec
+
+if TYPE_CHECKING:
+    import fakes
 
 __all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "net_config"]
 
@@ -56,7 +59,7 @@ def resolve_driver(spec: str) -> Callable[..., Any]:
     return import_spec(spec, "app")
 
 
-def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: str = "run",
+def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Network, name: str = "run",
               instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT) -> Outcome:
     """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
 
@@ -92,8 +95,7 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     finally:
         loop.close()
     wall = time.perf_counter() - start
-    finish = getattr(net, "finish", None)  # a replaying network checks the whole script was used
-    divergence = finish() if finish is not None else None
+    divergence = net.finish()  # a replaying network checks the whole script was used
     if divergence is not None and error is None:
         error = divergence
     result = main.result() if main.done() and main.exception() is None else None
@@ -102,7 +104,7 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: Any, name: 
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
-                   faults=tuple(getattr(getattr(net, "config", None), "faults", ())))
+                   faults=net.config.faults)
 
 
 def _abandon(loop: Loop) -> None:
@@ -126,7 +128,7 @@ def net_config(sc: Scenario) -> Any:
     )
 
 
-def network_for(sc: Scenario) -> Any:
+def network_for(sc: Scenario) -> fakes.Network:
     """A fresh network for ``sc``: a seeded FakeNetwork, or a strict replay of its script."""
     import fakes
 

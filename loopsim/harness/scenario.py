@@ -1,10 +1,14 @@
-# loopsim.scenario: the scenario file format (TOML, versioned): load, validate, write.
-# Owns: Scenario, Expect, load_scenario, ScenarioError. Imports: stdlib, loopsim.{errors,tomlpos,scriptio}, fakes (config classes).
+# loopsim.harness.scenario: the scenario file format (TOML, versioned): load, validate, write.
+# Owns: Scenario, Expect, load_scenario, ScenarioError. Imports: stdlib, loopsim.loop.errors,
+# loopsim.harness.{toml_locations,script_format,limits,callables}, fakes (config classes).
 """Scenario files: one failure story each, in TOML. The format is documented in
 ``docs/scenarios.md``; this module is its only reader and writer.
 
 Every problem in a file is a :class:`ScenarioError` whose message reads
-``FILE:LINE: key: what is wrong`` (the line when it can be found).
+``FILE:LINE: key: what is wrong`` (the line when it can be found). Every value
+is checked for type and range before anything runs, against the file's
+:class:`~loopsim.harness.limits.Limits`; :func:`load_scenario` also imports the
+driver (a scenario file names code to run) and checks its arguments.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopsim.loop.errors import InputError
+from .limits import MAX_INT, Limits, check_driver_args, check_number, parse_limits
 from .toml_locations import KeyLines, Path, format_path
 
 __all__ = ["FORMAT", "Scenario", "Expect", "ScenarioError", "load_scenario", "is_scenario_file",
@@ -23,7 +28,7 @@ __all__ = ["FORMAT", "Scenario", "Expect", "ScenarioError", "load_scenario", "is
 
 FORMAT = "loopsim-scenario/1"
 
-_TOP_KEYS = {"format", "name", "description", "known_bug", "app", "network", "script", "expect"}
+_TOP_KEYS = {"format", "name", "description", "known_bug", "app", "network", "script", "expect", "limits"}
 _APP_KEYS = {"driver", "args"}
 _NETWORK_KEYS = {"seed", "link", "endpoint", "fault"}
 _EXPECT_KEYS = {"received", "result", "tasks", "max_time", "min_time", "sockets_closed", "error", "properties"}
@@ -66,6 +71,7 @@ class Scenario:
     network: dict[str, Any] | None = None  # {"link": [...], "endpoint": [...], "fault": [...]}
     script: tuple[Any, ...] | None = None  # fakes.TraceEvent steps
     known_bug: str | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def mode(self) -> str:
@@ -88,11 +94,16 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` naming file, line and key."""
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
         raise ScenarioError(path, None, "<file>", f"cannot read it: {exc}") from None
-    return parse_scenario(text, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, data.count(b"\n", 0, exc.start) + 1, "<file>",
+                            f"not UTF-8 text: byte {data[exc.start]:#04x} at offset {exc.start}") from None
+    return parse_scenario(text, path, import_code=True)
 
 
 class _Checker:
@@ -130,8 +141,19 @@ def _kind(value: Any) -> str:
             int: "an integer", float: "a float"}.get(type(value), type(value).__name__)
 
 
-def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
-    """Parse scenario TOML ``text`` (``path`` is used in error messages)."""
+def parse_scenario(text: str, path: str = "<scenario>", *, import_code: bool = False) -> Scenario:
+    """Parse scenario TOML ``text`` (``path`` is used in error messages).
+
+    With ``import_code``, also import the driver and the ``module:function`` properties and
+    check the driver's arguments against its signature and declared limits.
+    """
+    try:
+        return _parse(text, path, import_code)
+    except RecursionError:
+        raise ScenarioError(path, None, "<toml>", "values are nested too deeply") from None
+
+
+def _parse(text: str, path: str, import_code: bool) -> Scenario:
     from . import script_format as script_mod
 
     try:
@@ -144,9 +166,12 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
                 line = int(msg.split("(at line ")[1].split(",")[0])
             except ValueError:  # pragma: no cover - tomllib's message format changed
                 line = None
+        elif "(at end of document)" in msg:
+            line = text.count("\n") + (not text.endswith("\n"))
         raise ScenarioError(path, line, "<toml>", f"not valid TOML: {msg}") from None
     c = _Checker(path, text)
     c.known(doc, _TOP_KEYS, ())
+    limits = parse_limits(c.table(doc.get("limits", {}), ("limits",)), c.error)
     fmt = doc.get("format")
     if fmt is None:
         raise c.error(("format",), f'missing; the first line of a scenario is format = "{FORMAT}"')
@@ -180,31 +205,71 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     if has_net:
         net = c.table(doc["network"], ("network",))
         c.known(net, _NETWORK_KEYS, ("network",))
-        seed = c.typed(net.get("seed", 0), (int,), ("network", "seed"), "an integer")
+        seed = check_number(net.get("seed", 0), ("network", "seed"), c.error, integer=True, maximum=2**64 - 1,
+                            what="an integer")
         network = {}
         for section in ("link", "endpoint", "fault"):
             rows = net.get(section, [])
             if not isinstance(rows, list):
                 raise c.error(("network", section), f"must be an array of tables: [[network.{section}]]")
             network[section] = [dict(c.table(row, ("network", section, i))) for i, row in enumerate(rows)]
-        _check_network(c, network)
+        _check_network(c, network, limits)
     else:
         rows = doc["script"]
         if not isinstance(rows, list) or not rows:
             raise c.error(("script",), "must be a non-empty array of steps: [[script]]")
-        steps = tuple(script_mod.step_from_toml(c.table(row, ("script", i)), i,
-                                                lambda key, problem: c.error(key, problem))
+        check_number(len(rows), ("script",), c.error, maximum=limits.steps, limit_name="steps",
+                     what="a number of steps")
+        steps = tuple(script_mod.step_from_toml(c.table(row, ("script", i)), i, c.error, limits)
                       for i, row in enumerate(rows))
 
     if "expect" not in doc:
         raise c.error(("expect",), "missing; a scenario must say what has to hold: [expect] ...")
-    expect = _parse_expect(c, c.table(doc["expect"], ("expect",)))
-    return Scenario(path=path, name=name, description=description, driver=driver, args=dict(args),
-                    expect=expect, seed=seed, network=network, script=steps, known_bug=known_bug)
+    expect = _parse_expect(c, c.table(doc["expect"], ("expect",)), limits)
+    sc = Scenario(path=path, name=name, description=description, driver=driver, args=dict(args),
+                  expect=expect, seed=seed, network=network, script=steps, known_bug=known_bug, limits=limits)
+    if import_code:
+        _check_code(c, sc)
+    return sc
 
 
-def _check_network(c: _Checker, network: dict[str, list[dict[str, Any]]]) -> None:
-    """Check every [[network.*]] row against the fakes' config classes."""
+def _smallest_chunk(network: dict[str, list[dict[str, Any]]] | None) -> int | None:
+    """The fewest bytes one send/recv may move by the network's endpoint rules (None: no rule)."""
+    sizes = []
+    for row in (network or {}).get("endpoint", []):
+        for name in ("max_send", "max_recv", "sndbuf", "rcvbuf"):
+            value = row.get(name)
+            if value is not None:
+                sizes.append(value[0] if isinstance(value, tuple) else value)
+    return min(sizes) if sizes else None
+
+
+def _check_code(c: _Checker, sc: Scenario) -> None:
+    """Import the driver and the module:function properties; check the driver's arguments."""
+    from .callables import import_spec
+    from .outcome import parse_property
+
+    try:
+        driver = import_spec(sc.driver, "app")
+    except InputError as exc:
+        raise c.error(("app", "driver"), str(exc)) from None
+    check_driver_args(getattr(driver, "__wrapped__", driver), sc.driver, sc.args, sc.limits, c.error,
+                      _smallest_chunk(sc.network))
+    for i, spec in enumerate(sc.expect.properties):
+        if ":" in spec:
+            try:
+                parse_property(spec)
+            except InputError as exc:
+                raise c.error(("expect", "properties", i), str(exc)) from None
+
+
+# Fields of the network's rows that are durations (bounded by limits.seconds) and their other bounds.
+_DURATIONS = {"latency", "accept_delay", "at"}
+_RANGES: dict[str, tuple[float, float]] = {"bandwidth": (1.0, 1e18), "after_bytes": (0, 2**63 - 1)}
+
+
+def _check_network(c: _Checker, network: dict[str, list[dict[str, Any]]], limits: Limits) -> None:
+    """Check every [[network.*]] row against the fakes' config classes and the limits."""
     import dataclasses
 
     import fakes
@@ -224,9 +289,21 @@ def _check_network(c: _Checker, network: dict[str, list[dict[str, Any]]]) -> Non
             except (TypeError, ValueError) as exc:
                 bad = next((k for k in row if k in str(exc)), None)
                 raise c.error(key + ((bad,) if bad else ()), str(exc)) from None
+            for name, value in row.items():
+                items = value if isinstance(value, tuple) else (value,)
+                for item in items:
+                    if isinstance(item, bool) or not isinstance(item, (int, float)):
+                        continue
+                    if name in _DURATIONS:
+                        check_number(item, key + (name,), c.error, maximum=limits.seconds, limit_name="seconds")
+                    elif name in _RANGES:
+                        lo, hi = _RANGES[name]
+                        check_number(item, key + (name,), c.error, minimum=lo, maximum=hi)
+                    else:
+                        check_number(item, key + (name,), c.error, maximum=MAX_INT)
 
 
-def _parse_expect(c: _Checker, table: dict[str, Any]) -> Expect:
+def _parse_expect(c: _Checker, table: dict[str, Any], limits: Limits) -> Expect:
     from .script_format import bytes_from_toml
 
     c.known(table, _EXPECT_KEYS, ("expect",))
@@ -242,9 +319,8 @@ def _parse_expect(c: _Checker, table: dict[str, Any]) -> Expect:
     times = {}
     for key in ("max_time", "min_time"):
         if key in table:
-            value = c.typed(table[key], (int, float), ("expect", key), "a number of virtual seconds")
-            if value < 0:
-                raise c.error(("expect", key), f"must be >= 0, not {value}")
+            value = check_number(table[key], ("expect", key), c.error, maximum=limits.seconds,
+                                 limit_name="seconds", what="a number of virtual seconds")
             times[key] = float(value)
     closed = c.typed(table.get("sockets_closed", True), (bool,), ("expect", "sockets_closed"), "true or false")
     error = table.get("error")
@@ -281,6 +357,9 @@ def dump_scenario(sc: Scenario) -> str:
         out.append(f"description = {toml_value(sc.description)}")
     if sc.known_bug:
         out.append(f"known_bug = {toml_value(sc.known_bug)}")
+    if sc.limits != Limits():
+        out += ["", "[limits]"] + [f"{k} = {toml_value(v)}" for k, v in vars(sc.limits).items()
+                                   if v != getattr(Limits(), k)]
     out += ["", "[app]", f"driver = {toml_value(sc.driver)}", f"args = {toml_value(sc.args)}"]
     if sc.network is not None:
         out += ["", "[network]", f"seed = {sc.seed}"]

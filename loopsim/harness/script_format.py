@@ -18,6 +18,7 @@ Bytes are written as a TOML string when they are valid UTF-8, else as
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from typing import Any, Callable
@@ -114,10 +115,17 @@ def step_to_toml(step: Any) -> str:
     return "\n".join(lines)
 
 
-def step_from_toml(row: dict[str, Any], index: int, error: ErrorFactory) -> Any:
-    """A ``fakes.TraceEvent`` from one ``[[script]]`` table (``index`` is its 0-based position)."""
+def step_from_toml(row: dict[str, Any], index: int, error: ErrorFactory, limits: Any = None) -> Any:
+    """A ``fakes.TraceEvent`` from one ``[[script]]`` table (``index`` is its 0-based position).
+
+    Every op's arguments and answer are checked against the shapes in ``fakes/trace.py``
+    (see :data:`OPS`); times are bounded by ``limits.seconds`` (a ``loopsim.harness.limits.Limits``).
+    """
     from fakes import TraceEvent
 
+    from .limits import Limits, check_number
+
+    horizon = (limits or Limits()).seconds
     key = ("script", index)
     for name in row:
         if name not in _STEP_KEYS:
@@ -125,33 +133,131 @@ def step_from_toml(row: dict[str, Any], index: int, error: ErrorFactory) -> Any:
     for name in ("sock", "op"):
         if not isinstance(row.get(name), str) or not row[name]:
             raise error(key + (name,), "missing or not a string; every step names its socket and operation")
+    op = row["op"]
+    if op not in OPS:
+        raise error(key + ("op",), f"unknown operation {op!r}; a step's op is one of {', '.join(OPS)}")
     t = row.get("t", 0.0)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-        raise error(key + ("t",), f"must be a virtual time in seconds >= 0, not {t!r}")
+    check_number(t, key + ("t",), error, maximum=horizon, limit_name="seconds", what="a virtual time in seconds")
     args = row.get("args", [])
     if not isinstance(args, list):
         raise error(key + ("args",), "must be an array")
     args = list(_tuples(args))
-    op = row["op"]
     if op in _BYTES_ARG0 and args:
         args[0] = bytes_from_toml(args[0], key + ("args",), error)
     answers = [k for k in _ANSWER_KEYS if k in row]
     if len(answers) > 1:
         raise error(key + (answers[1],), f"a step has one answer, but gives both {answers[0]} and {answers[1]}")
     result: Any = None
-    if answers:
-        kind = answers[0]
+    kind = answers[0] if answers else None
+    if kind is not None:
         value = row[kind]
         if kind == "data":
             result = bytes_from_toml(value, key + ("data",), error)
         elif kind == "hex":
             result = bytes_from_toml({"hex": value}, key, error)
         elif kind == "error":
-            if not isinstance(value, str) or not value.startswith("E"):
+            if not isinstance(value, str) or not isinstance(getattr(errno, value, None), int) \
+                    or not value.startswith("E"):
                 raise error(key + ("error",), f"must be an errno name such as \"EAGAIN\", not {value!r}")
             result = value
         else:
             result = _tuples(value)
         if op in _BYTES_RESULT and kind == "result":
             raise error(key + ("result",), f"{op} answers bytes (data = \"...\" or hex) or an error, not result")
+    _check_step(op, row["sock"], tuple(args), kind, result, key, error, horizon)
     return TraceEvent(seq=index, t=float(t), sock=row["sock"], op=op, args=tuple(args), result=result)
+
+
+#: Each op: (what its args are, which answers it may give). See fakes/trace.py.
+OPS = {
+    "socket": ("[] or [family, type]", ("none",)),
+    "connect_ex": ("[address]", ("errno",)),
+    "so_error": ("[]", ("errno",)),
+    "recv": ("[n]", ("bytes", "error")),
+    "send": ("[] or [data]", ("count", "error")),
+    "accept": ("[]", ("accepted", "error")),
+    "shutdown": ("[how]", ("none", "error")),
+    "close": ("[]", ("none",)),
+    "bind": ("[address]", ("none", "error")),
+    "listen": ("[] or [address]", ("none", "error")),
+    "select": ("[timeout] (a number or { none = true })", ("ready",)),
+    "clock": ("[from, to]", ("none",)),
+    "now": ("[]", ("time",)),
+}
+
+_ANSWER_TEXT = {
+    "none": "no answer", "errno": "result = an errno number (0 = success)", "bytes": 'data = "..." or hex',
+    "error": 'error = "ENAME"', "count": "result = the number of bytes accepted",
+    "accepted": 'result = ["connection name", ["host", port]]',
+    "ready": 'result = [["socket name", mask], ...] (mask 1 readable, 2 writable, 3 both)',
+    "time": "result = the clock reading in seconds",
+}
+
+
+def _is_int(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _is_address(value: Any) -> bool:
+    return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+            and _is_int(value[1], 0, 65535))
+
+
+def _is_time(value: Any, horizon: float) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= horizon)
+
+
+def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, result: Any,
+                key: tuple[Any, ...], error: ErrorFactory, horizon: float) -> None:
+    """The op's args and answer have the shapes strict replay relies on."""
+    from .limits import MAX_INT
+
+    shape, answers = OPS[op]
+    good_args = {
+        "socket": not args or (len(args) == 2 and all(_is_int(a, 0, MAX_INT) for a in args)),
+        "connect_ex": len(args) == 1 and _is_address(args[0]),
+        "recv": len(args) == 1 and _is_int(args[0], 0, MAX_INT),
+        "send": len(args) <= 1,
+        "shutdown": len(args) == 1 and _is_int(args[0], 0, 2),
+        "bind": len(args) == 1 and _is_address(args[0]),
+        "listen": not args or (len(args) == 1 and _is_address(args[0])),
+        "select": len(args) == 1 and (args[0] is None or _is_time(args[0], horizon)),
+        "clock": len(args) == 2 and all(_is_time(a, horizon) for a in args),
+    }.get(op, not args)
+    if not good_args:
+        raise error(key + ("args",), f"{op} takes args = {shape}, not {toml_text(list(args))}")
+    if op == "clock" and sock != "clock" or op == "select" and sock != "select" \
+            or op == "now" and sock != "clock":
+        raise error(key + ("sock",), f'a {op} step has sock = "{"select" if op == "select" else "clock"}"')
+    given = "none" if kind is None else "error" if kind == "error" else "bytes" if kind in ("data", "hex") else None
+    if given is None:  # a result = ...: which answer it is depends on the op
+        given = {
+            "errno": "errno" if _is_int(result, 0, 4095) else "",
+            "count": "count" if _is_int(result, 0, MAX_INT) else "",
+            "accepted": "accepted" if (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str)
+                                       and _is_address(result[1])) else "",
+            "ready": "ready" if isinstance(result, tuple) and all(
+                isinstance(r, tuple) and len(r) == 2 and isinstance(r[0], str) and _is_int(r[1], 1, 3)
+                for r in result) else "",
+            "time": "time" if _is_time(result, horizon) else "",
+        }.get(next((a for a in answers if a not in ("none", "error", "bytes")), ""), "")
+    if given not in answers:
+        wants = " or ".join(_ANSWER_TEXT[a] for a in answers)
+        got = "no answer" if kind is None else f"{kind} = {toml_text(row_value(kind, result))}"
+        raise error(key + ((kind,) if kind else ()), f"a {op} step answers {wants}, not {got}")
+    if op == "send" and kind != "error" and args and isinstance(args[0], bytes) and result > len(args[0]):
+        raise error(key + ("result",), f"a send of {len(args[0])} bytes cannot accept {result}")
+
+
+def row_value(kind: str, value: Any) -> Any:
+    return value.hex() if kind == "hex" and isinstance(value, bytes) else value
+
+
+def toml_text(value: Any) -> str:
+    """``value`` as TOML for a message (cut short), never failing."""
+    try:
+        text = toml_value(list(value) if isinstance(value, tuple) else value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -36,7 +36,7 @@ import fakes
 from .outcome import Outcome
 
 __all__ = ["World", "DataChooser", "ListChooser", "links", "endpoints", "faults", "fault_plans", "net_configs",
-           "schedules", "world_configs", "worlds", "networks", "payloads", "http_requests", "seeds"]
+           "schedules", "world_configs", "knobs", "worlds", "networks", "payloads", "http_requests", "seeds"]
 
 _MS = 1000.0
 
@@ -152,16 +152,18 @@ def endpoints(patterns: Sequence[str] = ("*",), max_limit: int = 64) -> st.Searc
 
 def faults(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",),
            max_time_ms: int = 5000, max_bytes: int = 4096) -> st.SearchStrategy[fakes.Fault]:
-    """One ``fakes.Fault``: reset or half-close a socket (at a time or after N bytes), refuse or black-hole."""
-    when = st.one_of(
-        st.builds(lambda b: {"after_bytes": b}, st.integers(0, max_bytes)),
-        st.builds(lambda t: {"at": t}, _ms(max_time_ms)),
-    )
-    on_socket = st.builds(lambda kind, target, w: fakes.Fault(kind=kind, target=target, **w),
-                          st.sampled_from(["reset", "half_close"]), st.sampled_from(list(patterns)), when)
-    on_addr = st.builds(lambda kind, target: fakes.Fault(kind=kind, target=target),
-                        st.sampled_from(["refuse", "black_hole"]), st.sampled_from(list(addrs)))
-    return on_socket | on_addr
+    """One ``fakes.Fault`` of any registered kind (``fakes.fault_kinds()``): a socket-name target from
+    ``patterns`` or an address from ``addrs``, as the kind says, and when, as its triggers allow."""
+    values = {"after_bytes": st.integers(0, max_bytes), "at": _ms(max_time_ms)}
+
+    def of_kind(kind: fakes.FaultKind) -> st.SearchStrategy[fakes.Fault]:
+        whens = [st.builds(lambda v, t=trigger: {t: v}, values[trigger]) for trigger in kind.triggers]
+        when = st.one_of(whens) if kind.trigger_required else st.just({}) | st.one_of(whens)
+        targets = addrs if kind.target == fakes.faults.ADDRESS else patterns
+        return st.builds(lambda target, w: fakes.Fault(kind=kind.name, target=target, **w),
+                         st.sampled_from(list(targets)), when)
+
+    return st.sampled_from(fakes.fault_kinds()).flatmap(of_kind)
 
 
 def fault_plans(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",),
@@ -191,26 +193,51 @@ def schedules() -> st.SearchStrategy[DataChooser]:
     return _schedule()
 
 
-# The knobs worlds() turns, mildest first (hypothesis shrinks a knob's index towards 0).
-_KNOBS = ("latency", "max_send", "max_recv", "max_send_range", "max_recv_range", "rcvbuf", "sndbuf",
-          "bandwidth", "accept_delay", "reset_after_bytes", "reset_at", "half_close_after_bytes",
-          "half_close_at", "refuse", "black_hole")
-_ADDR_KNOBS = {"latency", "bandwidth", "accept_delay", "refuse", "black_hole"}
+# The knobs worlds() turns, mildest first (hypothesis shrinks a knob's index towards 0): the network's
+# settings, then one knob per registered fault kind and trigger (a kind whose trigger is optional: one
+# knob, no trigger), in registry order.
+_SETTING_KNOBS = ("latency", "max_send", "max_recv", "max_send_range", "max_recv_range", "rcvbuf", "sndbuf",
+                  "bandwidth", "accept_delay")
+_ADDR_SETTINGS = {"latency", "bandwidth", "accept_delay"}
 _MAGNITUDES = 65536
+# a trigger's value from a knob's magnitude (0 = the mildest)
+_TRIGGER_VALUES: dict[str, Callable[[int], Any]] = {"after_bytes": lambda mag: mag % 8193,
+                                                      "at": lambda mag: (mag % 5001) / _MS}
+
+
+def _fault_knobs() -> list[tuple[str, fakes.FaultKind, str | None]]:
+    """``(knob name, kind, trigger)`` for every registered fault kind: ``reset_after_bytes``, ``refuse``..."""
+    knobs: list[tuple[str, fakes.FaultKind, str | None]] = []
+    for kind in fakes.fault_kinds():
+        if kind.trigger_required:
+            knobs += [(f"{kind.name}_{trigger}", kind, trigger) for trigger in kind.triggers]
+        else:
+            knobs.append((kind.name, kind, None))
+    return knobs
+
+
+def knobs() -> tuple[str, ...]:
+    """The names of the knobs :func:`world_configs` turns, in order (the fault kinds registered now)."""
+    return _SETTING_KNOBS + tuple(name for name, _, _ in _fault_knobs())
 
 
 def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patterns: Sequence[str],
                   max_faults: int) -> fakes.NetConfig:
     """Decode knob turns ``(knob, target, magnitude)`` into a NetConfig (magnitude 0 = the mildest)."""
+    fault_knobs = _fault_knobs()
     link_fields: dict[str, dict[str, Any]] = {}
     endpoints_: list[fakes.Endpoint] = []
     faults_: list[fakes.Fault] = []
     for knob_i, target_i, mag in turns:
-        knob = _KNOBS[knob_i]
-        if knob in _ADDR_KNOBS:
-            target = addrs[target_i % len(addrs)]
-        else:
-            target = patterns[target_i % len(patterns)]
+        if knob_i >= len(_SETTING_KNOBS):
+            if len(faults_) < max_faults and knob_i - len(_SETTING_KNOBS) < len(fault_knobs):
+                _, kind, trigger = fault_knobs[knob_i - len(_SETTING_KNOBS)]
+                targets = addrs if kind.target == fakes.faults.ADDRESS else patterns
+                when = {} if trigger is None else {trigger: _TRIGGER_VALUES[trigger](mag)}
+                faults_.append(fakes.Fault(kind=kind.name, target=targets[target_i % len(targets)], **when))
+            continue
+        knob = _SETTING_KNOBS[knob_i]
+        target = addrs[target_i % len(addrs)] if knob in _ADDR_SETTINGS else patterns[target_i % len(patterns)]
         size = 1 + mag % 64
         if knob in ("latency", "accept_delay"):
             link_fields.setdefault(target, {})[knob] = (mag % 2001) / _MS
@@ -221,16 +248,8 @@ def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patte
         elif knob in ("max_send_range", "max_recv_range"):
             ranged: dict[str, Any] = {knob[:-6]: (1, size)}
             endpoints_.append(fakes.Endpoint(pattern=target, **ranged))
-        elif knob in ("rcvbuf", "sndbuf"):
+        else:  # rcvbuf, sndbuf
             endpoints_.append(fakes.Endpoint(pattern=target, **{knob: 1 + mag}))
-        elif len(faults_) < max_faults:
-            kind, _, when = knob.partition("_a")
-            if kind in ("refuse", "black_hole"):
-                faults_.append(fakes.Fault(kind=kind, target=target))
-            elif when == "fter_bytes":
-                faults_.append(fakes.Fault(kind=kind, target=target, after_bytes=mag % 8193))
-            else:
-                faults_.append(fakes.Fault(kind=kind, target=target, at=(mag % 5001) / _MS))
     links_ = tuple(fakes.Link(addr=addr, **fields) for addr, fields in link_fields.items())
     return fakes.NetConfig(links=links_, endpoints=tuple(endpoints_), faults=tuple(faults_))
 
@@ -246,7 +265,7 @@ def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",
     width = max(len(addrs), len(patterns))
     # One integer per turn, knob-major: shrinking it shrinks the knob first, then the target,
     # then the magnitude (and one draw a turn keeps exploration fast).
-    turn = st.integers(0, len(_KNOBS) * width * _MAGNITUDES - 1).map(
+    turn = st.integers(0, len(knobs()) * width * _MAGNITUDES - 1).map(
         lambda v: (v // (width * _MAGNITUDES), v // _MAGNITUDES % width, v % _MAGNITUDES))
     return st.lists(turn, max_size=max_turns).map(
         lambda turns: _world_config(turns, list(addrs), list(patterns), max_faults))

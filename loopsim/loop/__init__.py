@@ -1,7 +1,8 @@
 # loopsim.loop: the loop layer - the event loop, its tasks, the requests a task may yield, the operations
-# tasks `yield from`, timers, the clock protocol, instrument hooks, errors and the deadlock report.
-# Owns: nothing but these re-exports. Imports: the standard library only (enforced by import-linter,
-# see pyproject.toml): never the harness, fakes, scenarios, pytest or hypothesis.
+# tasks `yield from`, timers, the selector registrations and the loop's own epoll selector, the clock
+# protocol, instrument hooks, errors and the deadlock report. Owns: nothing but these re-exports.
+# Imports: its own modules and the standard library only (enforced by import-linter, see pyproject.toml):
+# never the harness, fakes, scenarios, pytest or hypothesis.
 """The loop layer of loopsim: stdlib only. ``import loopsim`` re-exports its public names."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-# loopsim._compiled: what the optional mypyc build of the loop layer needs from its source, and whether it is in use.
-# Owns: mypyc_attr (a no-op unless mypy_extensions is installed). Imports: stdlib only.
+# loopsim.loop._compiled: what the optional mypyc build of the loop layer needs from its source.
+# Owns: mypyc_attr (a no-op unless mypy_extensions is installed). Imports: stdlib (mypy_extensions if present).
 """The optional compiled core (see the README, "Speed: the compiled core").
 
 ``LOOPSIM_MYPYC=1 pip install .`` compiles the hot modules of the loop layer with

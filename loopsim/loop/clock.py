@@ -1,4 +1,4 @@
-# loopsim.clock: the clock protocol the loop reads time through, and the real clock.
+# loopsim.loop.clock: the clock protocol the loop reads time through, and the real clock.
 # Owns: Clock (protocol), MonotonicClock. Imports: stdlib only.
 """The loop reads time only through a clock: any object with ``now() -> float``.
 

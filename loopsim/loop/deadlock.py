@@ -1,6 +1,6 @@
-# loopsim.reports: what the loop tells people - the deadlock report and unobserved task errors.
-# Owns: deadlock_error, log_unobserved. Imports: stdlib, loopsim.{errors,task}.
-"""The loop's reports, kept out of the run loop."""
+# loopsim.loop.deadlock: the deadlock report - every blocked task, where it waits and what for.
+# Owns: deadlock_error. Imports: stdlib, loopsim.loop.{errors,task,waits}.
+"""The deadlock report, kept out of the run loop."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Iterable
 
 from .errors import Deadlock
 from .task import Task, task_location
+from .waits import SocketWaiters
 
-__all__ = ["deadlock_error", "log_unobserved"]
+__all__ = ["deadlock_error"]
 
 
 def deadlock_error(tasks: Iterable[Task], reason: str) -> Deadlock:
@@ -19,25 +20,11 @@ def deadlock_error(tasks: Iterable[Task], reason: str) -> Deadlock:
         wait = task._wait
         if isinstance(wait, Task):
             what = f"task {wait.name!r} to finish"
-        elif wait is not None:
+        elif isinstance(wait, SocketWaiters):
             what = wait.describe(task)
-        else:
-            what = "its turn"
+        else:  # pragma: no cover - never in a deadlock: it would be ready (None) or woken by its timer (a Timer)
+            what = "its turn" if wait is None else "its timer"
         blocked.append((task.name, task_location(task.gen), what))
     lines = "\n".join(f"  task {n!r} at {w} waits for {what}" for n, w, what in blocked)
     return Deadlock(f"deadlock: {reason}; every task waits forever:\n{lines}", blocked)
 
-
-def log_unobserved(failed: Iterable[Task]) -> None:
-    """Log (logger ``loopsim``) each task that raised and whose error nobody looked at."""
-    failed = [t for t in failed if not t._observed]
-    if not failed:
-        return
-    import logging
-
-    log = logging.getLogger("loopsim")
-    for task in failed:
-        task._observed = True
-        exc = task._exception
-        log.error("task %r raised %s: %s", task.name, type(exc).__name__, exc,
-                  exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)

@@ -1,4 +1,4 @@
-# loopsim.errors: every exception loopsim raises, grouped by whose fault it is.
+# loopsim.loop.errors: every exception loopsim raises, grouped by whose fault it is.
 # Owns: the error hierarchy. Imports: stdlib only (nothing of loopsim, nothing of fakes).
 """The exceptions loopsim raises, grouped by whose fault it is.
 

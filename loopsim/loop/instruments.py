@@ -1,5 +1,6 @@
-# loopsim.instruments: no-op observation hooks the loop calls (trace, recording, debugging).
-# Owns: Instrument (the hook protocol) and the dispatcher the loop uses. Imports: stdlib only.
+# loopsim.loop.instruments: no-op observation hooks the loop calls (trace, recording, debugging).
+# Owns: Instrument (the hooks), HOOKS (their names), Hooks (the overriding ones, for the loop).
+# Imports: stdlib, loopsim.loop.task (types only).
 """Observation hooks, in the spirit of trio's instruments.
 
 Subclass :class:`Instrument`, override the hooks you want, and pass instances
@@ -65,10 +66,10 @@ class Hooks:
     """
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
-        self.instruments = list(instruments)
+        instruments = list(instruments)
         for name in HOOKS:
             methods: list[Callable[..., None]] = []
-            for inst in self.instruments:
+            for inst in instruments:
                 base = getattr(Instrument, name)
                 if getattr(type(inst), name, base) is not base:
                     methods.append(getattr(inst, name))

@@ -1,5 +1,5 @@
-# loopsim.ops: the operations a task uses with `yield from` (wait, recv, send, accept, ...).
-# Owns: the task-side API. Imports: stdlib, loopsim.{requests,errors,task}.
+# loopsim.loop.ops: the operations a task uses with `yield from` (wait, recv, send, accept, ...).
+# Owns: the task-side API and its type Op. Imports: stdlib, loopsim.loop.{errors,requests,task}.
 """What a task calls, always with ``yield from``::
 
     def handler(sock):
@@ -35,6 +35,7 @@ __all__ = [
     "timeout",
     "now",
     "current_task",
+    "Op",
 ]
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-# loopsim.requests: every request a task may yield to the loop, as small frozen values.
+# loopsim.loop.requests: every request a task may yield to the loop, as small frozen values.
 # Owns: the request types (the loop's "system calls"). Imports: stdlib only.
 """Every value a task may ``yield`` to the loop, in one place.
 
@@ -26,7 +26,6 @@ __all__ = [
     "Now",
     "CurrentTask",
     "OpenScope",
-    "REQUEST_TYPES",
 ]
 
 
@@ -110,5 +109,3 @@ class OpenScope:
 
     seconds: float
 
-
-REQUEST_TYPES = (WaitRead, WaitWrite, WaitEither, Sleep, Spawn, Join, Now, CurrentTask, OpenScope)

@@ -1,15 +1,15 @@
-# loopsim.task: a task (one generator driven by the loop) and where it is waiting.
-# Owns: Task, Scope (a deadline scope), task_location. Imports: stdlib, loopsim.errors.
+# loopsim.loop.task: a task (one generator driven by the loop), where it is suspended, and its unseen errors.
+# Owns: Task, Scope (a deadline scope), task_location, log_unobserved. Imports: stdlib, loopsim.loop.errors.
 """Tasks: generators driven by the loop."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Generator
+from typing import Any, Generator, Iterable
 
 from .errors import Cancelled, UsageError
 
-__all__ = ["Task", "Scope", "task_location"]
+__all__ = ["Task", "Scope", "task_location", "log_unobserved"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -20,14 +20,13 @@ class Scope:
     ``close()`` is synchronous (no yield), so it is safe in ``finally``.
     """
 
-    __slots__ = ("task", "deadline", "seconds", "closed", "fired")
+    __slots__ = ("task", "deadline", "seconds", "closed")
 
     def __init__(self, task: Task, deadline: float, seconds: float) -> None:
         self.task = task
         self.deadline = deadline
         self.seconds = seconds
         self.closed = False
-        self.fired = False
 
     def close(self) -> None:
         """Disarm the scope; a cancellation it queued but did not deliver is dropped."""
@@ -65,7 +64,7 @@ class Task:
         # What to resume the generator with next: a value, or an exception to throw.
         self._send: Any = None
         self._throw: BaseException | None = None
-        self._wait: Any = None  # a Reg, Timer or Task while it waits
+        self._wait: Any = None  # a SocketWaiters, Timer or Task while it waits
         self._joiners: list[Task] | None = None  # the tasks joining this one (made by the first join)
         self._pending_cancel: Cancelled | None = None
 
@@ -136,3 +135,22 @@ def task_location(gen: Generator[Any, Any, Any]) -> str:
         f = frames[-1]
         return f"{f.f_code.co_filename}:{f.f_lineno}"
     return "<finished>"
+
+
+def log_unobserved(failed: Iterable[Task]) -> None:
+    """Log (logger ``loopsim``) each task that raised and whose error nobody looked at.
+
+    The loop calls it when a run ends; ``result()``, ``exception()``, a join or
+    an instrument that marks the task observed keep an error out of the log.
+    """
+    failed = [t for t in failed if not t._observed]
+    if not failed:
+        return
+    import logging  # only now: `import loopsim` stays cheap
+
+    log = logging.getLogger("loopsim")
+    for task in failed:
+        task._observed = True
+        exc = task._exception
+        log.error("task %r raised %s: %s", task.name, type(exc).__name__, exc,
+                  exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)

@@ -1,11 +1,12 @@
-# loopsim.waits: what a parked task waits on - a socket registration or a timer - and socket names.
-# Owns: Reg, Timer, describe_socket. Imports: stdlib, loopsim.task (types only).
-"""The loop's records of waits.
+# loopsim.loop.waits: what a parked task waits on - a socket's waiters record or a timer - and socket names.
+# Owns: SocketWaiters, Timer, describe_socket. Imports: stdlib, loopsim.loop.task (types only).
+"""The loop's records of waits (what ``task._wait`` points at, besides a joined task).
 
-A :class:`Reg` is one socket's waiters (at most one reader and one writer
-task) and what the selector currently has registered for it; it is the
+A :class:`SocketWaiters` is one socket's waiters (at most one reader and one
+writer task) and what the selector currently has registered for it; it is the
 selector key's ``data``, so a ready event finds its waiters without a scan.
-A :class:`Timer` is a sleep or a deadline in the loop's timer heap.
+:class:`~loopsim.loop.registrations.Registrations` keeps them. A
+:class:`Timer` is a sleep or a deadline in the loop's timer heap.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .task import Scope, Task
 
-__all__ = ["Reg", "Timer", "describe_socket"]
+__all__ = ["SocketWaiters", "Timer", "describe_socket"]
 
 
 def describe_socket(sock: Any) -> str:
@@ -41,7 +42,7 @@ def _addr(a: Any) -> str:
     return str(a) or "<unbound>"
 
 
-class Reg:
+class SocketWaiters:
     """One socket's waiters and the events it is registered for in the selector."""
 
     __slots__ = ("sock", "fd", "reader", "writer", "mask", "dirty")
@@ -52,21 +53,20 @@ class Reg:
         self.reader: Task | None = None
         self.writer: Task | None = None
         self.mask = 0  # what the selector currently has
-        self.dirty = False  # queued for Loop._sync_interest
+        self.dirty = False  # queued for Registrations.sync
 
     def describe(self, task: Task) -> str:
+        """What ``task`` waits for, for the deadlock report."""
         kind = "readable or writable" if (self.reader is task and self.writer is task) else (
             "readable" if self.reader is task else "writable")
         return f"{describe_socket(self.sock)} to be {kind}"
 
 
 class Timer:
-    __slots__ = ("when", "target", "cancelled")
+    """A sleep (target: the task) or a deadline (target: the scope); the heap entry holds its time."""
 
-    def __init__(self, when: float, target: Task | Scope) -> None:
-        self.when = when
+    __slots__ = ("target", "cancelled")
+
+    def __init__(self, target: Task | Scope) -> None:
         self.target = target
         self.cancelled = False
-
-    def describe(self, task: Task) -> str:
-        return f"sleep until t={self.when:.6f}"

@@ -181,3 +181,165 @@ def test_modify_recomputes_readiness():
     assert sel.select(0) == [(key, W)]
     key = sel.modify(a, R)
     assert sel.select(0) == []
+
+
+class _Always:
+    """A chooser answering ``pick(n)`` to every index question, recording the questions."""
+
+    def __init__(self, pick):
+        self.pick, self.asked = pick, []
+
+    def index(self, label, n):
+        self.asked.append((label, n))
+        return self.pick(n)
+
+    def integer(self, label, lo, hi):  # pragma: no cover - select never asks
+        return lo
+
+
+def _ready_world(k, chooser):
+    net = FakeNetwork(chooser=chooser, trace=False)
+    pairs = [net.socketpair((f"a{i}", f"b{i}")) for i in range(k)]
+    sel = net.selector()
+    for a, b in pairs:
+        sel.register(b, W)  # writable at once: ready in registration order
+    return sel, [b for a, b in pairs]
+
+
+def test_a_large_select_draws_its_order_through_the_chooser_and_returns_a_permutation():
+    k = 2_000
+    last = _Always(lambda n: n - 1)
+    sel, socks = _ready_world(k, last)
+    got = [key.fileobj for key, mask in sel.select(0)]
+    assert last.asked == [("select-order", n) for n in range(k, 1, -1)]  # k - 1 draws of k, k-1, ..., 2
+    assert got == [socks[-1]] + socks[:-1]  # always the last one left: a rotation
+    first = _Always(lambda n: 0)
+    sel, socks = _ready_world(k, first)
+    assert [key.fileobj for key, mask in sel.select(0)] == socks  # all zeros: the order they became ready
+    recorder = RecordingChooser(RandomChooser(7))
+    sel, socks = _ready_world(k, recorder)
+    keys = sel.select(0)
+    assert sorted(key.fd for key, _ in keys) == sorted(s.fileno() for s in socks)  # each exactly once
+    assert [key.fileobj for key, _ in keys] != socks
+    assert [n for _, n, _ in recorder.choices] == list(range(k, 1, -1))
+
+
+def test_every_choice_sequence_gives_a_different_order():
+    import itertools
+
+    n = 5
+    orders = set()
+    for seq in itertools.product(*[range(m) for m in range(n, 1, -1)]):
+        answers = iter(seq)
+        sel, socks = _ready_world(n, _Always(lambda m: next(answers)))
+        orders.add(tuple(socks.index(key.fileobj) for key, _ in sel.select(0)))
+    assert len(orders) == 120  # 5! = every permutation, each from exactly one sequence
+
+
+class _Wrapper:
+    """Any object with fileno(), as asyncio's TransportSocket or a socketserver server."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def fileno(self):
+        return self.sock.fileno()
+
+
+def test_register_takes_a_socket_its_int_fd_or_an_object_with_its_fileno():
+    net = FakeNetwork()
+    (a, b), (c, d) = net.socketpair(("a", "b")), net.socketpair(("c", "d"))
+    sel = net.selector()
+    kb = sel.register(b.fileno(), W, "by fd")
+    kc = sel.register(_Wrapper(c), W, "by fileno()")
+    ka = sel.register(a, R)
+    assert (kb.fileobj, kb.fd) == (b.fileno(), b.fileno())  # key.fileobj: what was given
+    assert isinstance(kc.fileobj, _Wrapper) and kc.fd == c.fileno()
+    assert sel.get_key(b) is kb and sel.get_key(b.fileno()) is kb and sel.get_key(kc.fileobj) is kc
+    assert sel.get_key(c) is kc and sel.get_map()[c.fileno()] is kc
+    d.send(b"x")
+    got = sel.select(0)
+    assert sorted(k.fd for k, _ in got) == sorted([b.fileno(), c.fileno()])  # a: nothing to read
+    for same in (b, b.fileno(), _Wrapper(b)):  # the same fd through any object: already registered
+        with pytest.raises(KeyError, match="already registered"):
+            sel.register(same, R)
+    with pytest.raises(KeyError):
+        sel.register(ka.fd, W)
+    assert sel.unregister(_Wrapper(b)) is kb  # found by fd
+    assert list(sel.get_map()) == [c.fileno(), a.fileno()]  # registration order
+
+
+def test_the_select_trace_names_sockets_registered_by_fd():
+    net = FakeNetwork()
+    a, b = net.socketpair(("a", "b"))
+    sel = net.selector()
+    sel.register(a.fileno(), W)
+    sel.select(0)
+    assert net.trace.events[-1].result == (("a", W),)
+
+
+def test_bad_file_objects_raise_what_the_stdlib_raises():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    with pytest.raises(ValueError, match="Invalid file descriptor: -10"):
+        sel.register(-10, R)
+    with pytest.raises(ValueError, match="Invalid file object"):
+        sel.register(object(), R)
+    with pytest.raises(ValueError, match="Invalid events"):
+        sel.register(a.fileno(), 99)
+    with pytest.raises(ValueError, match=r"fd 0 is no open fake socket of this network \(fake fds start at 1073741824"):
+        sel.register(0, R)  # stdin's fd: a real one
+    old = b.fileno()
+    b.close()
+    with pytest.raises(ValueError, match="no open fake socket"):
+        sel.register(old, R)  # a closed fake socket's fd
+    with pytest.raises(KeyError):
+        sel.unregister(999999)
+    with pytest.raises(KeyError):
+        sel.modify(999999, R)
+    with pytest.raises(ValueError):
+        sel.unregister(-5)  # as the stdlib: not a valid fd, and no registered object is it
+    with pytest.raises(KeyError):
+        sel.get_map()[-5]
+
+
+def test_a_file_object_closed_since_it_was_registered_is_found_by_identity():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    wrapper = _Wrapper(a)
+    key = sel.register(wrapper, R)
+    fd = a.fileno()
+    a.close()
+    assert wrapper.fileno() == -1
+    assert sel.get_key(wrapper) is key
+    assert sel.unregister(wrapper) is key
+    key = sel.register(b.fileno(), R)
+    b.close()
+    assert sel.unregister(key.fd) is key  # an int fd registered, then closed: unregister by it works
+    assert fd != key.fd
+
+
+def test_fake_fds_start_high_and_are_the_same_in_every_network():
+    from fakes.socket import FIRST_FD
+
+    def fds():
+        net = FakeNetwork()
+        a, b = net.socketpair()
+        return [a.fileno(), b.fileno(), net.socket().fileno(), net.listen(("x", 1)).fileno()]
+
+    assert fds() == fds() == list(range(FIRST_FD, FIRST_FD + 4))
+    assert FIRST_FD == 2 ** 30
+
+
+def test_select_reports_the_current_key_after_modify_changes_only_the_data():
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sel = net.selector()
+    sel.register(a, W, "old")
+    assert [k.data for k, _ in sel.select(0)] == ["old"]
+    key = sel.modify(a, W, "new")  # same events, still ready: the ready entry must carry the new key
+    assert sel.select(0) == [(key, W)] and key.data == "new"
+    key = sel.modify(a.fileno(), R | W, "both")
+    assert sel.select(0) == [(key, W)]

@@ -80,7 +80,7 @@ def test_default_properties_are_generic():
         parse_property("delivered_intact")
     from scenarios.drivers import delivered_intact
 
-    assert parse_property("scenarios.drivers:delivered_intact") is delivered_intact
+    assert parse_property("scenarios.drivers:delivered_intact").__wrapped__ is delivered_intact
 
 
 def _in_main(outcome):

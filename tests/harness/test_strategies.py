@@ -180,10 +180,10 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
 
 
 def test_each_knob_decodes_to_its_setting():
-    from loopsim.harness.strategies import _KNOBS, _world_config
+    from loopsim.harness.strategies import _world_config, knobs
 
     def one(knob, mag, target=0):
-        return _world_config([(_KNOBS.index(knob), target, mag)], ["server2:80"], ["proxy#*"], max_faults=1)
+        return _world_config([(knobs().index(knob), target, mag)], ["server2:80"], ["proxy#*"], max_faults=1)
 
     assert one("latency", 250).links == (fakes.Link(addr="server2:80", latency=0.25),)
     assert one("latency", 0).links == (fakes.Link(addr="server2:80", latency=0.0),)  # the mildest turn
@@ -194,7 +194,7 @@ def test_each_knob_decodes_to_its_setting():
     assert one("reset_after_bytes", 10).faults == (fakes.Fault("reset", "proxy#*", after_bytes=10),)
     assert one("half_close_at", 1500).faults == (fakes.Fault("half_close", "proxy#*", at=1.5),)
     assert one("black_hole", 5).faults == (fakes.Fault("black_hole", "server2:80"),)
-    two_faults = _world_config([(_KNOBS.index("refuse"), 0, 0)] * 2, ["a:1"], ["*"], max_faults=1)
+    two_faults = _world_config([(knobs().index("refuse"), 0, 0)] * 2, ["a:1"], ["*"], max_faults=1)
     assert len(two_faults.faults) == 1
 
 
