@@ -22,12 +22,16 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
-import fakes
-from loopsim.explore import explore
-from scenarios.drivers import delivered_intact
-from loopsim.harness.runner import run_world
-from scenarios.drivers import proxy_world
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # the bundled drivers (scenarios/ is not installed); an installed loopsim wins
+
+import fakes  # noqa: E402
+from loopsim.explore import explore  # noqa: E402
+from loopsim.harness.runner import run_world  # noqa: E402
+from scenarios.drivers import delivered_intact, proxy_world  # noqa: E402
 
 ARGS = {"session_timeout": 30.0, "client_timeout": 60.0}
 

@@ -115,10 +115,6 @@ class NetworkSockets:
         sock.connect_ex(addr)
         return sock
 
-    def by_fd(self, fd: int) -> FakeSocket | None:
-        """The open socket whose ``fileno()`` is ``fd``, or None."""
-        return self._open.get(fd)
-
     def open_sockets(self) -> list[FakeSocket]:
         """The sockets not closed yet, in creation order."""
         return self._sockets.open_sockets()

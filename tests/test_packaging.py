@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["pyproject.toml", "setup.py", "_build", "README.md", "loopsim", "fakes", "scenarios",
+SOURCES = ["pyproject.toml", "setup.py", "_build", "README.md", "LICENSE", "MANIFEST.in", "loopsim", "fakes", "scenarios",
            "_loopsim_pytestplugin.py", "_loopsim_hypothesis.py"]
 
 USER_DRIVER = '''
@@ -80,6 +80,12 @@ def test_an_installed_loopsim_does_not_shadow_a_users_scenarios_folder(tmp_path:
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     installed = sorted(p.name for p in site.iterdir() if not p.name.endswith((".dist-info", "__pycache__")))
     assert "scenarios" not in installed and {"loopsim", "fakes"} <= set(installed), installed
+    [dist_info] = site.glob("loopsim-*.dist-info")
+    metadata = (dist_info / "METADATA").read_text()
+    assert "License-Expression: MIT" in metadata, metadata[:2000]
+    assert "Provides-Extra: explore" in metadata and "Provides-Extra: test" in metadata
+    assert "Requires-Dist: hypothesis>=6.100; extra == \"explore\"" in metadata
+    assert (site / "loopsim" / "py.typed").exists() and (site / "fakes" / "py.typed").exists()
 
     (user / "scenarios").mkdir(parents=True)
     (user / "scenarios" / "my_drivers.py").write_text(textwrap.dedent(USER_DRIVER))
