@@ -36,12 +36,12 @@ from .network_protocol import Network
 from .replay import Divergence, ReplayClock, ReplayNetwork, ReplaySelector
 from .selector import FakeSelector
 from .socket import FakeSocket
-from .trace import Trace, TraceEvent, format_value
+from .trace import FOREVER, Trace, TraceEvent, format_value
 
 __all__ = [
     "FakeNetwork", "FakeSocket", "FakeSelector", "VirtualClock", "Network",
     "NetConfig", "Link", "Endpoint", "Fault", "FAULT_KINDS", "FaultKind", "fault_kind", "fault_kinds",
-    "Trace", "TraceEvent", "format_value",
+    "Trace", "TraceEvent", "format_value", "FOREVER",
     "Chooser", "RandomChooser", "DefaultChooser", "RecordingChooser",
     "Backend",
     "ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence",

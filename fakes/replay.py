@@ -28,11 +28,11 @@ from .backend import NoReadiness
 from .choices import DefaultChooser
 from .clock import VirtualClock
 from .config import NetConfig
-from .errors import fake_oserror
+from .errors import WouldBlockForever, fake_oserror
 from .selector import FakeSelector
 from .socket import Address, FakeSocket
 from .socket_table import NetworkSockets, SocketTable
-from .trace import Trace, TraceEvent, format_value
+from .trace import FOREVER, Trace, TraceEvent, format_value
 
 __all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
 
@@ -110,6 +110,15 @@ class ReplaySelector(FakeSelector):
             if net.trace is not None:
                 net.trace.add("clock", "clock", (before, clock.peek()), None)
         step = net._next("select", "select", f"called select(timeout={timeout!r})")
+        if step.result == FOREVER:  # the recorded run found nothing ready here, ever: a deadlock
+            if timeout is not None:
+                net._diverge(step, f"called select(timeout={timeout!r})",
+                             "the script's select found nothing ready, ever (it was a select(None))")
+            if net.trace is not None:
+                net.trace.add("select", "select", (timeout,), FOREVER)
+            names = ", ".join(sorted(sock.name for sock in self._keys)) or "none"
+            raise WouldBlockForever(f"select(None) would block forever: the script says nothing becomes ready "
+                                    f"(registered: {names})")
         result = []
         by_name = {sock.name: key for sock, key in self._keys.items()}
         for name, mask in step.result:

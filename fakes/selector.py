@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ._compiled import mypyc_attr
 from .clock import to_ns
 from .errors import WouldBlockForever
+from .trace import FOREVER
 from .socket import FIRST_FD, FakeSocket
 
 if TYPE_CHECKING:
@@ -248,6 +249,9 @@ class FakeSelector(selectors.BaseSelector):
             while not ready:
                 if not backend.advance(deadline):
                     if deadline is None:
+                        trace = backend.trace
+                        if trace is not None:  # a step of the script, so a deadlock replays exactly
+                            trace.add("select", "select", (timeout,), FOREVER)
                         raise WouldBlockForever(self._forever())
                     break
         result = list(ready.values())  # (key, events) in the order they became ready

@@ -23,7 +23,9 @@ exactly this)::
     close       ()                None
     bind        (addr,)           None, or errno name
     listen      (addr,)           None, or errno name       (addr: where it listens)
-    select      (timeout,)        tuple of (sock_name, mask) in the order reported
+    select      (timeout,)        tuple of (sock_name, mask) in the order reported, or
+                                  FOREVER ("forever"): select(None) found nothing ready and
+                                  nothing scheduled (it raised WouldBlockForever: a deadlock)
     clock       (from_t, to_t)    None                      (sock is "clock": one per jump)
 
 A sock name, an address ``(host, port)``, an int, a float, bytes and tuples
@@ -41,9 +43,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-__all__ = ["TraceEvent", "Trace", "format_value", "BYTES_SHOWN"]
+__all__ = ["TraceEvent", "Trace", "format_value", "BYTES_SHOWN", "FOREVER"]
 
 BYTES_SHOWN = 40
+
+#: The answer of a select(None) that found nothing ready and nothing scheduled (a deadlock): a script step too.
+FOREVER = "forever"
 
 
 def format_value(value: Any) -> str:

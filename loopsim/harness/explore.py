@@ -138,7 +138,8 @@ class Finding:
     choices: list[tuple[str, Any, int]]
     path: str | None = None
     steps: int = 0
-    replay_status: str = ""
+    replay_status: str = ""  # the world re-simulated from the file: "fail" while the bug is there
+    strict_status: str = ""  # the exact run replayed from the file's script: "fail" as well
 
 
 @dataclass
@@ -189,7 +190,8 @@ class ExploreReport:
         if self.first_failure_after is not None:
             lines.append(f"first failure after {self.first_failure_after:.3f}s ({self.first_failure_runs} runs)")
         for f in self.findings:
-            where = f" -> {f.path} ({f.steps} steps, replay: {f.replay_status})" if f.path else ""
+            where = (f" -> {f.path} (world: {f.replay_status}; exact run: {f.steps} steps, {f.strict_status})"
+                     if f.path else "")
             lines.append(f"  {f.property}: {f.message}{where}")
         return "\n".join(lines).rstrip("\n")
 
@@ -361,10 +363,17 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 
 def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[str, Any], prop: Property,
           out_dir: str) -> None:
-    """Re-run the shrunk world with a trace and write it as a strict-replay scenario."""
-    from .runner import run_scenario
+    """Re-run the shrunk world with a trace; write one scenario holding the world and the exact run.
+
+    The world (``[network]``: its rules, and the run-time choices by label under
+    ``[network.choices]``) is what ``loopsim replay FILE``, the gate and pytest
+    re-simulate: it fails while the bug is there and passes once it is fixed.
+    The exact run (``[[script]]``) is what ``loopsim replay --strict`` replays.
+    """
+    from .runner import network_rows, run_scenario
     from .scenario import Expect, Scenario, dump_scenario, load_scenario
-    from .strategies import ListChooser, World
+    from .strategies import World
+    from .world_choices import ListChooser, choice_table
 
     world = World(finding.config, ListChooser(finding.choices))
     outcome = world.run(driver, args, trace=True)
@@ -373,20 +382,22 @@ def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[st
     if not os.path.exists(marker):
         with open(marker, "w", encoding="utf-8") as fh:
             fh.write(_MARKER_TEXT)
-    slug = re.sub(r"[^a-z0-9]+", "_", f"{spec.split(':')[-1]}_{finding.property}".lower()).strip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", f"{spec.split(':')[-1]}_{finding.property.split(':')[-1]}".lower()).strip("_")
     path = os.path.join(out_dir, f"{slug}.toml")
-    config = finding.config
     described = (f"found by loopsim explore: {finding.property} fails: {finding.message}\n"
-                 f"world: links={list(config.links)!r} endpoints={list(config.endpoints)!r} "
-                 f"faults={list(config.faults)!r}")
+                 "loopsim replay FILE re-simulates the world ([network]): it fails while the bug is there and "
+                 "passes once it is fixed; loopsim replay --strict FILE replays the exact run ([[script]]).")
     expect = Expect(properties=(finding.property,), sockets_closed=False)
     sc = Scenario(path=path, name=slug.replace("_", "-"), description=described, driver=spec, args=dict(args),
-                  expect=expect, script=tuple(outcome.trace.events))
+                  expect=expect, seed=0, network=network_rows(finding.config),
+                  choices=choice_table(world.choices), script=tuple(outcome.trace.events))
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(dump_scenario(sc))
     finding.path = path
     finding.steps = len(outcome.trace.events)
-    finding.replay_status = run_scenario(load_scenario(path)).status
+    saved = load_scenario(path)
+    finding.replay_status = run_scenario(saved).status
+    finding.strict_status = run_scenario(saved, strict=True).status
     if prop(outcome) is None:  # pragma: no cover - the shrunk world no longer fails: report it loudly
         print(f"loopsim explore: warning: the saved run of {finding.property} did not fail again",
               file=sys.stderr)

@@ -1,12 +1,13 @@
 # loopsim.harness.runner: run a driver on a network (simulated, replayed or live); run a scenario and judge it.
-# Owns: run_world, run_scenario, ScenarioResult, resolve_driver, network_for, net_config.
-# Imports: loopsim.loop, loopsim.harness.{scenario,outcome,judge,livelock,callables}, fakes.
+# Owns: run_world, run_scenario, ScenarioResult, resolve_driver, network_for, replays_strictly, net_config,
+# network_rows. Imports: loopsim.loop, loopsim.harness.{scenario,outcome,judge,livelock,callables,world_choices}, fakes.
 """Running scenarios.
 
 :func:`run_world` runs a driver (``function(net, **args)``) on one network in
 one loop and returns an :class:`~loopsim.outcome.Outcome`. :func:`run_scenario`
-builds the network a scenario asks for (a seeded ``FakeNetwork``, or a strict
-replay of its script), runs it, and checks the scenario's expectations.
+builds the network a scenario asks for (its world: a ``FakeNetwork`` of its
+``[network]``, seeded or answering its recorded choices; or a strict replay
+of its script), runs it, and checks the scenario's expectations.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from .callables import import_spec
 if TYPE_CHECKING:
     import fakes
 
-__all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "net_config"]
+__all__ = ["ScenarioResult", "resolve_driver", "run_world", "run_scenario", "network_for", "replays_strictly",
+           "net_config", "network_rows"]
 
 PASS, FAIL, DIVERGENCE = "pass", "fail", "divergence"
 
@@ -128,21 +130,60 @@ def net_config(sc: Scenario) -> Any:
     )
 
 
-def network_for(sc: Scenario) -> fakes.Network:
-    """A fresh network for ``sc``: a seeded FakeNetwork, or a strict replay of its script."""
+def network_rows(config: Any) -> dict[str, list[dict[str, Any]]]:
+    """The ``[[network.*]]`` rows of a ``fakes.NetConfig`` (the inverse of :func:`net_config`): each
+    rule's fields that differ from their defaults, tuples as lists."""
+    import dataclasses
+
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for section, items in (("link", config.links), ("endpoint", config.endpoints), ("fault", config.faults)):
+        out = []
+        for item in items:
+            row = {}
+            for f in dataclasses.fields(item):
+                value = getattr(item, f.name)
+                if f.default is dataclasses.MISSING or value != f.default:
+                    row[f.name] = list(value) if isinstance(value, tuple) else value
+            out.append(row)
+        rows[section] = out
+    return rows
+
+
+def replays_strictly(sc: Scenario, strict: bool = False) -> bool:
+    """Whether ``sc`` runs as a strict replay of its ``[[script]]`` (else it is simulated from its world).
+
+    A file with only a script replays strictly; a file with a ``[network]``
+    (a hand-written world, or a finding's world beside its script) is
+    simulated, unless ``strict`` asks for its script.
+    """
+    return sc.script is not None and (strict or sc.network is None)
+
+
+def network_for(sc: Scenario, strict: bool = False) -> fakes.Network:
+    """A fresh network for ``sc``: its world (seeded, or answering its recorded choices), or a strict
+    replay of its script (:func:`replays_strictly`)."""
     import fakes
 
-    if sc.script is not None:
+    from .world_choices import ListChooser
+
+    if replays_strictly(sc, strict):
+        assert sc.script is not None
         return fakes.ReplayNetwork(sc.script)
-    return fakes.FakeNetwork(seed=sc.seed, config=net_config(sc))
+    if strict:
+        raise ScenarioError(sc.path, None, "script", "--strict replays a [[script]], and this file has none")
+    chooser = ListChooser(sc.choices) if sc.choices is not None else None
+    return fakes.FakeNetwork(seed=sc.seed, config=net_config(sc), chooser=chooser)
 
 
-def run_scenario(sc: Scenario) -> ScenarioResult:
-    """Run ``sc`` and check its expectations. Raises :class:`InputError` for a bad app or args."""
+def run_scenario(sc: Scenario, strict: bool = False) -> ScenarioResult:
+    """Run ``sc`` and check its expectations (``strict``: replay its script; see :func:`replays_strictly`).
+
+    Raises :class:`InputError` for a bad app or args.
+    """
     import fakes
 
     driver = resolve_driver(sc.driver)
-    net = network_for(sc)
+    net = network_for(sc, strict)
     try:
         outcome = run_world(driver, sc.args, net, sc.name)
     except InputError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ FORMAT = "loopsim-scenario/1"
 
 _TOP_KEYS = {"format", "name", "description", "known_bug", "app", "network", "script", "expect", "limits"}
 _APP_KEYS = {"driver", "args"}
-_NETWORK_KEYS = {"seed", "link", "endpoint", "fault"}
+_NETWORK_KEYS = {"seed", "choices", "link", "endpoint", "fault"}
 _EXPECT_KEYS = {"received", "result", "tasks", "max_time", "min_time", "sockets_closed", "error", "properties"}
 
 
@@ -59,7 +60,8 @@ class Expect:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A loaded scenario. Exactly one of ``network`` (simulate) or ``script`` (replay) is set."""
+    """A loaded scenario: ``network`` (a world, simulated), ``script`` (strict replay), or both (a finding
+    of ``loopsim explore``: its world is simulated by default, its script replayed by ``--strict``)."""
 
     path: str
     name: str
@@ -70,12 +72,14 @@ class Scenario:
     seed: int = 0
     network: dict[str, Any] | None = None  # {"link": [...], "endpoint": [...], "fault": [...]}
     script: tuple[Any, ...] | None = None  # fakes.TraceEvent steps
+    choices: dict[str, tuple[int, ...]] | None = None  # [network.choices]: label -> its answers, in order
     known_bug: str | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
     def mode(self) -> str:
-        return "replay" if self.script is not None else "simulate"
+        """How the file runs by default: "simulate" (it has a world) or "replay" (only a script)."""
+        return "replay" if self.network is None else "simulate"
 
 
 def is_scenario_file(path: str | os.PathLike[str]) -> bool:
@@ -196,12 +200,13 @@ def _parse(text: str, path: str, import_code: bool) -> Scenario:
     args = c.table(app.get("args", {}), ("app", "args"))
 
     has_net, has_script = "network" in doc, "script" in doc
-    if has_net == has_script:
-        raise c.error(("network",) if has_net else ("app",),
-                      "give exactly one of [network] (simulate with a seed) or [[script]] (strict replay)")
+    if not has_net and not has_script:
+        raise c.error(("app",), "give [network] (simulate a world), [[script]] (strict replay), or both (a finding: "
+                                "the world is simulated, loopsim replay --strict replays the script)")
     seed = 0
     network = None
     steps = None
+    choices = None
     if has_net:
         net = c.table(doc["network"], ("network",))
         c.known(net, _NETWORK_KEYS, ("network",))
@@ -214,7 +219,9 @@ def _parse(text: str, path: str, import_code: bool) -> Scenario:
                 raise c.error(("network", section), f"must be an array of tables: [[network.{section}]]")
             network[section] = [dict(c.table(row, ("network", section, i))) for i, row in enumerate(rows)]
         _check_network(c, network, limits)
-    else:
+        if "choices" in net:
+            choices = _parse_choices(c, net["choices"], limits)
+    if has_script:
         rows = doc["script"]
         if not isinstance(rows, list) or not rows:
             raise c.error(("script",), "must be a non-empty array of steps: [[script]]")
@@ -227,10 +234,28 @@ def _parse(text: str, path: str, import_code: bool) -> Scenario:
         raise c.error(("expect",), "missing; a scenario must say what has to hold: [expect] ...")
     expect = _parse_expect(c, c.table(doc["expect"], ("expect",)), limits)
     sc = Scenario(path=path, name=name, description=description, driver=driver, args=dict(args),
-                  expect=expect, seed=seed, network=network, script=steps, known_bug=known_bug, limits=limits)
+                  expect=expect, seed=seed, network=network, script=steps, choices=choices, known_bug=known_bug,
+                  limits=limits)
     if import_code:
         _check_code(c, sc)
     return sc
+
+
+def _parse_choices(c: _Checker, value: Any, limits: Limits) -> dict[str, tuple[int, ...]]:
+    """``[network.choices]``: each label's answers, in order - arrays of integers >= 0."""
+    table = c.table(value, ("network", "choices"))
+    choices: dict[str, tuple[int, ...]] = {}
+    for label, answers in table.items():
+        key = ("network", "choices", label)
+        if not isinstance(answers, list):
+            raise c.error(key, f"must be an array of the answers, in order (integers >= 0), not {_kind(answers)}")
+        check_number(len(answers), key, c.error, maximum=limits.steps, limit_name="steps",
+                     what="a number of answers")
+        for i, answer in enumerate(answers):
+            check_number(answer, key + (i,), c.error, integer=True, maximum=MAX_INT,
+                         what="an integer >= 0 (an answer of the chooser)")
+        choices[label] = tuple(answers)
+    return choices
 
 
 def _smallest_chunk(network: dict[str, list[dict[str, Any]]] | None) -> int | None:
@@ -363,6 +388,10 @@ def dump_scenario(sc: Scenario) -> str:
     out += ["", "[app]", f"driver = {toml_value(sc.driver)}", f"args = {toml_value(sc.args)}"]
     if sc.network is not None:
         out += ["", "[network]", f"seed = {sc.seed}"]
+        if sc.choices is not None:  # even empty: every choice the simplest (without it: from the seed)
+            out += ["", "[network.choices]"]
+            out += [f"{label if re.fullmatch(r'[A-Za-z0-9_-]+', label) else toml_value(label)} = "
+                    f"{toml_value(list(answers))}" for label, answers in sc.choices.items()]
         for section in ("link", "endpoint", "fault"):
             for row in sc.network.get(section, []):
                 out += ["", f"[[network.{section}]]"]

@@ -180,7 +180,7 @@ OPS = {
     "close": ("[]", ("none",)),
     "bind": ("[address]", ("none", "error")),
     "listen": ("[] or [address]", ("none", "error")),
-    "select": ("[timeout] (a number or { none = true })", ("ready",)),
+    "select": ("[timeout] (a number or { none = true })", ("ready",)),  # or result = "forever" (a deadlock)
     "clock": ("[from, to]", ("none",)),
     "now": ("[]", ("time",)),
 }
@@ -189,7 +189,7 @@ _ANSWER_TEXT = {
     "none": "no answer", "errno": "result = an errno number (0 = success)", "bytes": 'data = "..." or hex',
     "error": 'error = "ENAME"', "count": "result = the number of bytes accepted",
     "accepted": 'result = ["connection name", ["host", port]]',
-    "ready": 'result = [["socket name", mask], ...] (mask 1 readable, 2 writable, 3 both)',
+    "ready": 'result = [["socket name", mask], ...] (mask 1 readable, 2 writable, 3 both) or "forever"',
     "time": "result = the clock reading in seconds",
 }
 
@@ -237,7 +237,7 @@ def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, res
             "count": "count" if _is_int(result, 0, MAX_INT) else "",
             "accepted": "accepted" if (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str)
                                        and _is_address(result[1])) else "",
-            "ready": "ready" if isinstance(result, tuple) and all(
+            "ready": "ready" if result == "forever" or isinstance(result, tuple) and all(
                 isinstance(r, tuple) and len(r) == 2 and isinstance(r[0], str) and _is_int(r[1], 1, 3)
                 for r in result) else "",
             "time": "time" if _is_time(result, horizon) else "",

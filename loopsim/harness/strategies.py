@@ -1,6 +1,6 @@
 # loopsim.strategies: hypothesis strategies for fake worlds - network configs, faults, schedules, payloads.
-# Owns: the public strategies, World, DataChooser, ListChooser. Imports: hypothesis, faker (lazily), fakes,
-# loopsim.{runner,outcome}. Harness layer: the loop never imports this.
+# Owns: the public strategies, World, DataChooser (re-exports ListChooser, choice_table). Imports: hypothesis,
+# faker (lazily), fakes, loopsim.harness.{runner,outcome,world_choices}. Harness layer: the loop never imports this.
 """Hypothesis strategies for testing event-loop code in simulated worlds.
 
 Compose them in your own ``@given`` tests::
@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 import fakes
 
 from .outcome import Outcome
+from .world_choices import ListChooser, choice_table
 
-__all__ = ["World", "DataChooser", "ListChooser", "links", "endpoints", "faults", "fault_plans", "net_configs",
+__all__ = ["World", "DataChooser", "ListChooser", "choice_table", "links", "endpoints", "faults", "fault_plans", "net_configs",
            "schedules", "world_configs", "knobs", "worlds", "networks", "payloads", "http_requests", "seeds"]
 
 _MS = 1000.0
@@ -68,33 +69,6 @@ class DataChooser:
 
     def __repr__(self) -> str:
         return "DataChooser(<hypothesis data>)"
-
-
-class ListChooser:
-    """Gives back recorded choices ``[(label, options, value), ...]`` in order; then the defaults."""
-
-    def __init__(self, choices: Sequence[tuple[str, Any, int]]) -> None:
-        self.choices = list(choices)
-        self._pos = 0
-
-    def _next(self, label: str, default: int) -> int:
-        if self._pos < len(self.choices):
-            recorded_label, _, value = self.choices[self._pos]
-            self._pos += 1
-            if recorded_label == label:
-                return value
-        return default
-
-    def index(self, label: str, n: int) -> int:
-        value = self._next(label, 0)
-        return value if 0 <= value < n else 0
-
-    def integer(self, label: str, lo: int, hi: int) -> int:
-        value = self._next(label, lo)
-        return value if lo <= value <= hi else lo
-
-    def __repr__(self) -> str:
-        return f"ListChooser({len(self.choices)} choices)"
 
 
 @dataclass

@@ -32,7 +32,8 @@ def test_naive_proxy_data_loss_is_found_shrunk_and_saved(tmp_path):
     assert finding.steps <= 48, finding.steps
     assert finding.replay_status == "fail"
     sc = load_scenario(finding.path)
-    assert sc.mode == "replay" and sc.expect.properties == ("scenarios.drivers:delivered_intact",)
+    assert sc.mode == "simulate" and sc.script is not None
+    assert sc.expect.properties == ("scenarios.drivers:delivered_intact",)
     again = run_scenario(sc)
     assert again.status == "fail"
     assert any(f.startswith("properties: scenarios.drivers:delivered_intact: ") for f in again.failures)

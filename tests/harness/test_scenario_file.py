@@ -86,7 +86,7 @@ def test_missing_sections_are_reported(tmp_path):
     no_expect = GOOD[: GOOD.index("[expect]")]
     with pytest.raises(ScenarioError, match=r"expect: missing"):
         parse_scenario(no_expect, "x.toml")
-    with pytest.raises(ScenarioError, match=r"exactly one of \[network\]"):
+    with pytest.raises(ScenarioError, match=r"give \[network\] \(simulate a world\), \[\[script\]\]"):
         parse_scenario(GOOD[: GOOD.index("[network]")] + GOOD[GOOD.index("[expect]"):], "x.toml")
     with pytest.raises(ScenarioError, match=r"format: missing"):
         parse_scenario(GOOD.replace('format = "loopsim-scenario/1"\n', ""), "x.toml")

@@ -53,12 +53,15 @@ def test_a_world_replays_its_choices_exactly():
     run_twice()
 
 
-def test_list_chooser_falls_back_to_defaults_when_labels_differ_or_run_out():
-    chooser = ls.ListChooser([("select-order", 3, 2), ("recv-size", (1, 9), 7)])
+def test_list_chooser_answers_by_label_in_order_then_the_defaults():
+    chooser = ls.ListChooser([("select-order", 3, 2), ("recv-size", (1, 9), 7), ("select-order", 2, 1)])
+    assert chooser.integer("recv-size", 1, 9) == 7  # asked first now: still its own answer
     assert chooser.index("select-order", 3) == 2
-    assert chooser.index("select-order", 3) == 0  # recorded label was recv-size
-    assert chooser.integer("recv-size", 1, 9) == 1  # nothing left
-    assert "2 choices" in repr(chooser)
+    assert chooser.index("select-order", 3) == 1
+    assert chooser.index("select-order", 3) == 0  # this label's answers are used up
+    assert chooser.integer("recv-size", 1, 9) == 1  # nothing left: the simplest
+    assert chooser.integer("send-size", 4, 9) == 4  # never recorded: the simplest
+    assert "3 choices" in repr(chooser)
 
 
 def test_data_chooser_stops_drawing_after_its_limit():

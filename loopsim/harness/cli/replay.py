@@ -1,6 +1,6 @@
 # loopsim.harness.cli.replay: `loopsim replay FILE...` - run scenario files and report each.
 # Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.{runner,scenario}.
-"""``loopsim replay FILE... [--trace]``."""
+"""``loopsim replay FILE... [--trace] [--strict]``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ __all__ = ["COMMAND"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="scenario files (.toml)")
     parser.add_argument("--trace", action="store_true", help="print the whole trace of each run")
+    parser.add_argument("--strict", action="store_true",
+                        help="replay each file's [[script]] step by step (the exact run), even where the file "
+                             "also has a world ([network]) that is re-simulated by default")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for path in args.files:
         try:
-            result = run_scenario(load_scenario(path))
+            result = run_scenario(load_scenario(path), strict=args.strict)
         except InputError as exc:
             print(f"loopsim replay: {exc}", file=sys.stderr)
             worst = EXIT_USAGE
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Command(
     name="replay", help="run scenario files and report each",
-    description="Run each scenario file (simulated from its seed, or strictly replayed from its script) and "
-                "check its expectations.",
+    description="Run each scenario file and check its expectations: a file with a [network] is simulated from "
+                "its world (seed, rules and recorded choices), a file with only a [[script]] is replayed strictly; "
+                "--strict replays the script of a file that has both (it diverges once the code changed).",
     add_arguments=add_arguments, run=run)
