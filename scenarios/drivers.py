@@ -238,3 +238,9 @@ def delivered_intact(outcome: Any) -> str | None:
         return (f"{result.get('ok', 0)} of {result['clients']} clients got their reply intact in a world "
                 f"without faults; others: {others}")
     return None
+
+
+# What `loopsim explore` searches for these drivers besides the generic properties: their result's own.
+for _world in (proxy_world, echo_world, racy_world):
+    _world.loopsim_properties = ("scenarios.drivers:delivered_intact",)  # type: ignore[attr-defined]
+del _world

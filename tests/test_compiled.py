@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 # What building and testing the package needs from the tree (not .git, .venv or build leftovers).
 SOURCES = ["pyproject.toml", "setup.py", "_build", "README.md", "LICENSE", "MANIFEST.in", "loopsim", "fakes", "scenarios",
            "_loopsim_pytestplugin.py", "_loopsim_hypothesis.py"]
-FOR_TESTS = ["tests", "docs", ".ci", "pyproject.toml", "README.md", "benchmarks", "scenarios"]  # scenarios: not installed
+FOR_TESTS = ["tests", "docs", ".ci", "pyproject.toml", "README.md", "benchmarks", "scenarios", "tools"]  # scenarios: not installed
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.so", "*.egg-info", "build", ".hypothesis")
 
 

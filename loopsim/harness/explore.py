@@ -33,7 +33,7 @@ from hypothesis import seed as hyp_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from loopsim.loop.errors import InputError, InternalError
-from .outcome import DEFAULT_PROPERTIES, PROPERTIES, Outcome, Property, importable_spec
+from .outcome import Outcome, Property, default_properties, importable_spec
 
 __all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database",
            "KeyPrefixed", "FOUND_MARKER"]
@@ -299,7 +299,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 
     start = time.perf_counter()
     args = dict(args or {})
-    props = list(properties) or [PROPERTIES[p] for p in DEFAULT_PROPERTIES]
+    props = list(properties) or default_properties(driver)
     names = [importable_spec(prop) for prop in props]  # one-line InputError before the search starts
     if max_examples is not None and max_examples < 1:
         raise InputError(f"max_examples must be >= 1, not {max_examples}")

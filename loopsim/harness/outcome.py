@@ -25,7 +25,7 @@ from .callables import import_spec
 from loopsim.loop.task import Task
 
 __all__ = ["Outcome", "TaskOutcome", "TaskRecorder", "Property", "terminates", "no_task_died",
-           "all_sockets_closed", "finished_within", "result_has", "PROPERTIES", "DEFAULT_PROPERTIES",
+           "all_sockets_closed", "finished_within", "result_has", "PROPERTIES", "DEFAULT_PROPERTIES", "default_properties",
            "parse_property", "property_spec", "importable_spec", "StreamTap"]
 
 
@@ -168,6 +168,26 @@ def parse_property(spec: str) -> Property:
         return import_spec(spec, "property")
     raise InputError(f"unknown property {spec!r}; use one of {', '.join(PROPERTIES)}, "
                      "finished_within(SECONDS) or module:function")
+
+
+def default_properties(driver: Any) -> list[Property]:
+    """What ``loopsim explore`` searches when no property is named: the generic ones
+    (:data:`DEFAULT_PROPERTIES`), then those the driver declares for its own result as
+    ``driver.loopsim_properties`` - a tuple of property names (``"module:function"``), as
+    ``scenarios.drivers:proxy_world`` declares ``delivered_intact``."""
+    declared = getattr(driver, "loopsim_properties", ())
+    what = getattr(driver, "__qualname__", repr(driver))
+    if isinstance(declared, str) or not isinstance(declared, (tuple, list)) or not all(
+            isinstance(name, str) for name in declared):
+        raise InputError(f"{what}.loopsim_properties must be a tuple of property names "
+                         f"('module:function'), not {declared!r}")
+    props = [PROPERTIES[name] for name in DEFAULT_PROPERTIES]
+    for name in declared:
+        try:
+            props.append(parse_property(name))
+        except InputError as exc:
+            raise InputError(f"{what}.loopsim_properties: {exc}") from None
+    return props
 
 
 def property_spec(prop: Property) -> str:

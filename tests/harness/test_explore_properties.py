@@ -42,7 +42,7 @@ def test_examples_is_per_property_and_exact():
 
 def test_the_budget_bounds_the_whole_call():
     report = explore(proxy_world, {"app": "naive"}, budget=1.5, database=None)
-    assert [s.property for s in report.searches] == list(DEFAULT_PROPERTIES)
+    assert [s.property for s in report.searches] == [*DEFAULT_PROPERTIES, "scenarios.drivers:delivered_intact"]
     assert report.elapsed < 1.5 + 1.0, report.summary()
 
 
@@ -81,6 +81,35 @@ def test_default_properties_are_generic():
     from scenarios.drivers import delivered_intact
 
     assert parse_property("scenarios.drivers:delivered_intact").__wrapped__ is delivered_intact
+
+
+def test_a_driver_declares_its_own_properties_after_the_generic_defaults():
+    from loopsim.outcome import default_properties
+    from scenarios.drivers import delivered_intact
+
+    props = default_properties(proxy_world)
+    assert [getattr(p, "__name__", "") for p in props[:3]] == list(DEFAULT_PROPERTIES)
+    assert props[3].__wrapped__ is delivered_intact and len(props) == 4
+    assert len(default_properties(dies_quietly)) == 3  # declares none
+    report = explore(proxy_world, {"app": "naive", "clients": 1}, budget=None, max_examples=400, database=None)
+    assert [s.property for s in report.searches] == [*DEFAULT_PROPERTIES, "scenarios.drivers:delivered_intact"]
+    assert report.searches[-1].finding is not None  # the naive proxy's partial send loses data
+
+
+@pytest.mark.parametrize("declared, why", [
+    ("scenarios.drivers:delivered_intact", "must be a tuple of property names"),
+    ((42,), "must be a tuple of property names"),
+    (("no_such_module_xyz:prop",), "loopsim_properties: property 'no_such_module_xyz:prop'"),
+])
+def test_a_bad_property_declaration_is_an_input_error(declared, why):
+    from loopsim.outcome import default_properties
+
+    def driver(net):
+        yield from loopsim.sleep(0)
+
+    driver.loopsim_properties = declared
+    with pytest.raises(InputError, match=why):
+        default_properties(driver)
 
 
 def _in_main(outcome):

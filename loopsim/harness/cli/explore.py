@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--property", action="append", dest="properties", metavar="PROP",
                         help="terminates, no_task_died, all_sockets_closed, finished_within(SECONDS) or "
                              "module:function (e.g. scenarios.drivers:delivered_intact); repeat for several, "
-                             "each is searched on its own (default: terminates, no_task_died, all_sockets_closed)")
+                             "each is searched on its own (default: terminates, no_task_died, all_sockets_closed, "
+                             "then the driver's own loopsim_properties)")
     parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
                         help="total wall time, shrinking and saving included, shared among the properties "
                              "(default 10)")
