@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import loopsim
 import loopsim.harness.cli as cli
 from loopsim.cli import main
 from loopsim.harness.cli.arguments import parse_key_values
@@ -167,3 +168,10 @@ def test_demo_serves_every_client(capsys):
     assert main(["demo", "--clients", "5", "--payload", "1000", "--delay", "0"]) == 0
     assert "proxy served 5/5 clients" in capsys.readouterr().out
     assert main(["demo", "--clients", "0"]) == 2
+
+
+def test_version_names_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"loopsim {loopsim.__version__}" == f"loopsim {version('loopsim')}"

@@ -1,6 +1,6 @@
 # loopsim.harness.cli: the `loopsim` command line - main(argv=None) -> int, the parser made of one module per
 # command (COMMANDS), the exit codes. Owns: main, build_parser, Command, COMMANDS, EXIT_*, DEMO.
-# Imports: stdlib; the command modules loopsim.harness.cli.<name>, which import the harness lazily.
+# Imports: stdlib, loopsim (its version); the command modules loopsim.harness.cli.<name>, which import the harness lazily.
 """The ``loopsim`` command.
 
 Each command is a module of this package holding a :class:`Command`: its
@@ -22,6 +22,8 @@ import os
 import sys
 from dataclasses import dataclass
 from typing import Callable, Sequence
+
+from loopsim import __version__
 
 __all__ = ["main", "build_parser", "Command", "COMMANDS", "commands", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE",
            "DEMO"]
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Test generator event loops: live, or deterministically in virtual time.",
         epilog="Exit codes: 0 ok, 1 failure found, 2 usage or input error.",
     )
+    parser.add_argument("--version", action="version", version=f"loopsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in commands():
         subparser = sub.add_parser(command.name, help=command.help, description=command.description)
