@@ -66,7 +66,7 @@ def run_files(paths: Iterable[str]) -> list[GateRow]:
         except InputError as exc:
             rows.append(GateRow(path, name, "error", None, time.perf_counter() - start, str(exc)))
             continue
-        except (Exception, SystemExit) as exc:  # user code's SystemExit fails its scenario, not the gate
+        except (Exception, SystemExit) as exc:  # a loopsim bug, or SystemExit outside a run: one row, not the gate
             what = "raised SystemExit" if isinstance(exc, SystemExit) else "crashed"
             rows.append(GateRow(path, name, "crash", None, time.perf_counter() - start,
                                 f"{path}: {name}: CRASH: the run {what}: {type(exc).__name__}: {exc}",

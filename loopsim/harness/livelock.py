@@ -1,5 +1,5 @@
-# loopsim.livelock: detect livelocks in virtual time (busy-waits; tasks resumed forever, the clock never moves).
-# Owns: Livelock, LivelockGuard, SpinWatch. Imports: loopsim loop layer (errors, instruments, task).
+# loopsim.harness.livelock: runs that would never end in virtual time - busy-waits (the clock never moves) and
+# runs past the virtual-time horizon. Owns: Livelock, LivelockGuard, SpinWatch, HorizonPassed, HorizonGuard. Imports: loopsim loop layer (errors, instruments, task).
 """In virtual time a task that busy-waits - the seed's bare ``yield sock`` on a
 socket that is writable while the code wants to read - never lets the clock
 advance: the run would spin forever. Two detectors stop it with
@@ -15,6 +15,11 @@ advance: the run would spin forever. Two detectors stop it with
 
 Both look only at what the fakes answered, so a simulation and its strict
 replay stop at the same step.
+
+A run whose clock keeps advancing (a task that sleeps in a loop forever, a
+server waiting for clients that never come while a timer ticks) is stopped by
+:class:`HorizonGuard` with :class:`HorizonPassed` once virtual time passes the
+scenario's horizon (``[limits] seconds``, a day by default).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from loopsim.loop.errors import AppError
 from loopsim.loop.instruments import Instrument
 from loopsim.loop.task import Task
 
-__all__ = ["Livelock", "LivelockGuard", "SpinWatch", "DEFAULT_LIMIT", "SPIN_LIMIT"]
+__all__ = ["Livelock", "LivelockGuard", "SpinWatch", "HorizonPassed", "HorizonGuard", "DEFAULT_LIMIT", "SPIN_LIMIT"]
 
 DEFAULT_LIMIT = 100_000
 SPIN_LIMIT = 10
@@ -33,6 +38,29 @@ SPIN_LIMIT = 10
 
 class Livelock(AppError):
     """Tasks kept running at one virtual instant without the clock ever advancing."""
+
+
+class HorizonPassed(AppError):
+    """The run's virtual time passed the horizon its scenario allows (``[limits] seconds``)."""
+
+
+class HorizonGuard(Instrument):
+    """Raise :class:`HorizonPassed` when a select leaves the clock past ``horizon`` virtual seconds.
+
+    Virtual time moves only in ``select`` (the fake selector jumps it), so one look after each
+    select is enough; it costs one clock read per tick."""
+
+    def __init__(self, clock: Any, horizon: float) -> None:
+        self.now = getattr(clock, "peek", clock.now)
+        self.horizon = horizon
+
+    def after_io_wait(self, events: Any) -> None:
+        now = self.now()
+        if now > self.horizon:
+            raise HorizonPassed(
+                f"the run passed its virtual-time horizon: t={now:.6f} s > {self.horizon:g} s and it has not ended "
+                "(a task that waits or sleeps forever while time advances?); raise [limits] seconds if the run "
+                "is meant to last longer")
 
 
 class SpinWatch:

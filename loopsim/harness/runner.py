@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from loopsim.loop.errors import Deadlock, InputError, InternalError
-from .livelock import DEFAULT_LIMIT, Livelock, LivelockGuard, SpinWatch
+from .livelock import DEFAULT_LIMIT, HorizonGuard, HorizonPassed, Livelock, LivelockGuard, SpinWatch
 from loopsim.loop.eventloop import Loop
+from loopsim.loop.instruments import Instrument
 from .judge import judge
 from .outcome import Outcome, StreamTap, TaskRecorder
 from .scenario import Scenario, ScenarioError
@@ -62,12 +63,16 @@ def resolve_driver(spec: str) -> Callable[..., Any]:
 
 
 def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Network, name: str = "run",
-              instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT) -> Outcome:
+              instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT,
+              horizon: float | None = None) -> Outcome:
     """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
 
-    A deadlock, a divergence from a script, or a livelock (``livelock_limit``
-    task resumes at one virtual instant; ``None`` for live runs) stops the run
-    and is kept in ``outcome.error``.
+    A deadlock, a divergence from a script, a livelock (``livelock_limit``
+    task resumes at one virtual instant; ``None`` for live runs) or virtual
+    time passing ``horizon`` seconds stops the run and is kept in
+    ``outcome.error``. The driver rejecting its arguments - a ``TypeError`` or
+    ``ValueError`` from calling it, or from the main task's first step, before
+    it waited on anything - is an :class:`InputError`.
     """
     import fakes
 
@@ -82,13 +87,17 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     if livelock_limit is not None:  # virtual time: stop busy-waits instead of spinning forever
         watch = net.trace = SpinWatch(net.clock, net.trace)
         guards = (LivelockGuard(net.clock, livelock_limit, watch),)
-    loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, *guards, *instruments))
-    main = loop.spawn(gen, name="main")
+    if horizon is not None:
+        guards += (HorizonGuard(net.clock, horizon),)
+    first_step = _FirstStep()
+    loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, first_step, *guards, *instruments))
+    main = first_step.main = loop.spawn(gen, name="main")
     error: BaseException | None = None
     start = time.perf_counter()
     try:
         loop.run()
-    except (Deadlock, Livelock, fakes.Divergence) as exc:
+    except (Deadlock, Livelock, HorizonPassed, fakes.Divergence, SystemExit) as exc:
+        # (SystemExit: the code under test called sys.exit - a failure of this run, not the end of the process)
         error = exc
         _abandon(loop)
     except Exception as exc:  # pragma: no cover - a bug in loopsim or the fakes
@@ -100,6 +109,10 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     divergence = net.finish()  # a replaying network checks the whole script was used
     if divergence is not None and error is None:
         error = divergence
+    rejected = main.exception() if main.done() and not main.cancelled() else None
+    if isinstance(rejected, (TypeError, ValueError)) and first_step.ended_in_first_step:
+        raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: the driver rejected them: "
+                         f"{type(rejected).__name__}: {rejected}")
     result = main.result() if main.done() and main.exception() is None else None
     net.trace = trace
     received, sent = tap.streams()
@@ -107,6 +120,23 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
                    faults=net.config.faults)
+
+
+class _FirstStep(Instrument):
+    """Notes whether the main task ended in its very first step (the driver checking its arguments)."""
+
+    def __init__(self) -> None:
+        self.main: Any = None  # the main task, set once spawned
+        self.steps = 0
+        self.ended_in_first_step = False
+
+    def before_task_step(self, task: Any) -> None:
+        if task is self.main and self.steps < 2:
+            self.steps += 1
+
+    def task_exited(self, task: Any) -> None:
+        if task is self.main and self.steps <= 1:
+            self.ended_in_first_step = True
 
 
 def _abandon(loop: Loop) -> None:
@@ -185,10 +215,13 @@ def run_scenario(sc: Scenario, strict: bool = False) -> ScenarioResult:
     driver = resolve_driver(sc.driver)
     net = network_for(sc, strict)
     try:
-        outcome = run_world(driver, sc.args, net, sc.name)
+        outcome = run_world(driver, sc.args, net, sc.name, horizon=sc.limits.seconds)
     except InputError as exc:
         raise ScenarioError(sc.path, None, "app", str(exc)) from None
     if isinstance(outcome.error, fakes.Divergence):
         return ScenarioResult(sc, DIVERGENCE, [str(outcome.error)], outcome)
-    failures = judge(sc.expect, outcome)
+    try:
+        failures = judge(sc.expect, outcome)
+    except InputError as exc:  # a property that cannot be used (returned a non-str, failed to import)
+        raise ScenarioError(sc.path, None, "expect.properties", str(exc)) from None
     return ScenarioResult(sc, FAIL if failures else PASS, failures, outcome)

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from loopsim import InputError
+from loopsim import InputError, InternalError
 from loopsim.harness.cli import main
 from loopsim.harness.gate import run_files, write_junit
 from loopsim.harness.limits import Limits, trace_estimate
@@ -204,7 +204,7 @@ def test_nesting_too_deep_for_python_is_a_clean_error(tmp_path):
 GOOD_FILE = open("scenarios/slow_server2.toml").read()
 
 
-def test_the_gate_keeps_going_past_a_broken_and_a_crashing_file(tmp_path, monkeypatch, capsys):
+def test_the_gate_keeps_going_past_a_broken_a_failing_and_a_crashing_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "exiting_driver.py").write_text(
         "import loopsim\n\ndef world(net):\n    yield from loopsim.sleep(1.0)\n    raise SystemExit(3)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -215,20 +215,32 @@ def test_the_gate_keeps_going_past_a_broken_and_a_crashing_file(tmp_path, monkey
     (scen / "c_exits.toml").write_text('format = "loopsim-scenario/1"\n[app]\ndriver = "exiting_driver:world"\n'
                                        '[network]\n[expect]\nmax_time = 5\n')
     (scen / "d_good.toml").write_text(GOOD_FILE.replace('name = "slow-server2"', 'name = "again"'))
+    (scen / "e_crashes.toml").write_text(GOOD_FILE.replace('name = "slow-server2"', 'name = "crashes"'))
+    import loopsim.harness.gate as gate_module
+
+    real = gate_module.run_scenario
+
+    def run_scenario(sc, *args, **kwargs):  # a bug in loopsim itself, for one file
+        if sc.name == "crashes":
+            raise InternalError("loopsim failed while running 'crashes'; this is a bug in loopsim, please report it")
+        return real(sc, *args, **kwargs)
+
+    monkeypatch.setattr(gate_module, "run_scenario", run_scenario)
     rows = run_files(sorted(str(p) for p in scen.iterdir()))
     assert [(r.name, r.status) for r in rows] == [("slow-server2", "pass"), ("b_malformed.toml", "error"),
-                                                  ("c_exits", "crash"), ("again", "pass")]
+                                                  ("c_exits", "fail"), ("again", "pass"), ("crashes", "crash")]
     assert rows[1].detail.startswith(f"{scen / 'b_malformed.toml'}:8: script[0].result:")
-    assert "raised SystemExit: SystemExit: 3" in rows[2].detail and "Traceback" in rows[2].traceback
+    assert "error: the run stopped: SystemExit: 3" in rows[2].detail  # sys.exit fails its scenario only
+    assert "CRASH: the run crashed: InternalError" in rows[4].detail and "Traceback" in rows[4].traceback
     junit = tmp_path / "report.xml"
     write_junit(rows, str(junit))
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("4", "2", "0")
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("5", "2", "1")
     errors = [case.find("error") for case in suite.findall("testcase")]
-    assert [e.get("type") if e is not None else None for e in errors] == [None, "input", "crash", None]
+    assert [e.get("type") if e is not None else None for e in errors] == [None, "input", None, None, "crash"]
     assert main(["gate", str(scen), "--junit", str(tmp_path / "cli.xml")]) == 2
     out = capsys.readouterr()
-    assert "2/4 scenarios passed" in out.out and "Traceback" not in out.err
+    assert "2/5 scenarios passed" in out.out and "Traceback" not in out.err
 
 
 def test_bytes_that_are_not_utf8_and_toml_cut_short_name_their_line(tmp_path):
