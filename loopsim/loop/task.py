@@ -26,7 +26,7 @@ class Scope:
 
     __slots__ = ("task", "deadline", "seconds", "closed")
 
-    def __init__(self, task: Task, deadline: float, seconds: float) -> None:
+    def __init__(self, task: Task, deadline: float, seconds: Any) -> None:  # seconds: as the task gave it
         self.task = task
         self.deadline = deadline
         self.seconds = seconds
