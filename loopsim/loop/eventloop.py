@@ -414,15 +414,15 @@ class Loop:
 
     def _on_Sleep(self, task: Task, req: Sleep) -> Any:
         seconds = req.seconds
-        if not ((type(seconds) is float or type(seconds) is int) and 0 < seconds <= MAX_DURATION):
-            # the rare cases: 0 or less, inf, NaN, too long, not a float or int (raises for what is wrong)
+        if not ((type(seconds) is float or type(seconds) is int) and seconds <= MAX_DURATION):
+            # the rare cases: inf, NaN, too long, not a float or int (raises for what is wrong)
             seconds = checked_duration(task.name, "sleep", seconds)
-            if seconds == 0.0:
-                self._ready.append(task)  # a bare checkpoint: let the other ready tasks run
-                return _PARK
             if seconds == FOREVER:
                 task._wait = Forever()  # no timer: only a cancellation ends it
                 return _PARK
+        if seconds <= 0:
+            self._ready.append(task)  # a bare checkpoint: let the other ready tasks run
+            return _PARK
         timer = self._add_timer(self._now() + seconds, task)
         task._wait = timer
         return _PARK
