@@ -22,10 +22,14 @@ _NS = 1_000_000_000
 
 
 def to_ns(seconds: float) -> int:
-    """Seconds -> nanoseconds, rounded to the nearest; rejects NaN and infinities."""
+    """Seconds -> nanoseconds, rounded to the nearest; ``ValueError`` for NaN, infinities and values
+    whose nanoseconds overflow a float (above ~1.8e299 s), never ``OverflowError``."""
     if not math.isfinite(seconds):
         raise ValueError(f"time must be a finite number of seconds, got {seconds!r}")
-    return round(seconds * _NS)
+    ns = seconds * _NS
+    if not math.isfinite(ns):
+        raise ValueError(f"time out of range: {seconds!r} s is more nanoseconds than a float holds")
+    return round(ns)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -64,9 +68,14 @@ class VirtualClock:
         if ns < self._ns:
             raise ValueError(
                 f"a clock never goes backwards: now is {self._now:.9f}s, asked for {ns / _NS:.9f}s")
+        try:
+            now = ns / _NS
+        except OverflowError:  # an int beyond any float: the clock stays where it is
+            raise ValueError(f"time out of range: a {len(str(ns))}-digit number of ns is more seconds than "
+                             "a float holds") from None
         self._ns = ns
-        self._now = ns / _NS
-        return self._now
+        self._now = now
+        return now
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now!r})"

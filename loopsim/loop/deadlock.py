@@ -8,7 +8,7 @@ from typing import Iterable
 
 from .errors import Deadlock
 from .task import Task, task_location
-from .waits import SocketWaiters
+from .waits import Forever, SocketWaiters
 
 __all__ = ["deadlock_error"]
 
@@ -22,6 +22,8 @@ def deadlock_error(tasks: Iterable[Task], reason: str) -> Deadlock:
             what = f"task {wait.name!r} to finish"
         elif isinstance(wait, SocketWaiters):
             what = wait.describe(task)
+        elif isinstance(wait, Forever):
+            what = wait.describe()
         else:  # pragma: no cover - never in a deadlock: it would be ready (None) or woken by its timer (a Timer)
             what = "its turn" if wait is None else "its timer"
         blocked.append((task.name, task_location(task.gen), what))

@@ -1,5 +1,5 @@
 # loopsim.loop.eventloop: the event loop - one run loop that resumes the tasks whose sockets are ready.
-# Owns: Loop, run. Imports: stdlib, loopsim.loop.{_compiled,clock,deadlock,epoll,errors,instruments,
+# Owns: Loop, run. Imports: stdlib, loopsim.loop.{_compiled,clock,deadlock,durations,epoll,errors,instruments,
 # registrations,requests,task,waits}. Never fakes, pytest or hypothesis: the selector and clock are injected.
 """The generator event loop.
 
@@ -15,11 +15,15 @@ One tick (:meth:`Loop._tick`), as in asyncio's ``_run_once``:
 5. run the batch that was ready at the start of this step, and no more.
 
 A tick costs in proportion to what is ready, not to what is waiting.
+Durations are checked in the ``Sleep`` and ``OpenScope`` handlers
+(:mod:`loopsim.loop.durations`), not in the tick. A run ended by an exception,
+and ``close()``, finalize the tasks left, newest first (:meth:`Loop._finalize`).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import selectors
 import time
 from collections import deque
@@ -28,13 +32,14 @@ from typing import Any, Callable, Generator, Iterable, Mapping
 from ._compiled import mypyc_attr
 from .clock import MonotonicClock
 from .deadlock import deadlock_error
+from .durations import FOREVER, MAX_DURATION, MAX_WAIT, SYSTEM_SELECTORS, checked_duration
 from .epoll import HAVE_EPOLL, READABLE_BITS, WRITABLE_BITS, EpollSelector
 from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
 from .registrations import Registrations
 from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
-from .task import Scope, Task, log_unobserved
-from .waits import SocketWaiters, Timer
+from .task import CLOSE_ATTEMPTS, Scope, Task, close_generator, log_unobserved
+from .waits import Forever, SocketWaiters, Timer
 
 __all__ = ["Loop", "run"]
 
@@ -87,6 +92,7 @@ class Loop:
         self._current: Task | None = None
         self._running = False
         self._closed = False
+        self._max_wait = MAX_WAIT if isinstance(selector, SYSTEM_SELECTORS) else math.inf
         # The loop's own epoll selector is polled raw (EpollSelector.poll: the wake loop turns epoll's pairs
         # into (key, mask) itself, with no list of them built first), unless an instrument watches the io
         # waits: those get select()'s pairs. Every other selector goes through its public select().
@@ -115,11 +121,21 @@ class Loop:
         return task
 
     def run(self) -> None:
-        """Run until no task is left. Task errors are logged, not raised."""
+        """Run until no task is left. Task errors are logged, not raised.
+
+        If the run ends by an exception (``Deadlock``, ...), the tasks left are
+        finalized (their ``finally`` blocks run, newest task first) before it
+        propagates.
+        """
         self._run(None)
 
     def run_until_complete(self, gen: Generator[Any, Any, Any]) -> Any:
-        """Spawn ``gen``, run until it finishes, return its value or raise its error."""
+        """Spawn ``gen``, run until it finishes, return its value or raise its error.
+
+        The other tasks still running then stay in the loop for a later run;
+        :meth:`close` finalizes them. If the run ends by an exception
+        (``Deadlock``, ...), every task left is finalized first, as in :meth:`run`.
+        """
         task = self.spawn(gen)
         self._run(task)
         return task.result()
@@ -129,11 +145,19 @@ class Loop:
         return list(self._tasks.values())
 
     def close(self) -> None:
-        """Close the selector if the loop created it."""
+        """Finalize the tasks left (newest first: their ``finally`` blocks run), then close the selector
+        if the loop created it. Closing a closed loop does nothing; closing a running one is a UsageError."""
+        if self._running:
+            raise UsageError("cannot close a running loop; close it after run() or run_until_complete() returns")
         if not self._closed:
-            self._closed = True
-            if self._owns_selector:
-                self.selector.close()
+            try:
+                if self._tasks:
+                    self._finalize("the loop was closed")
+                    self._report_unobserved()
+            finally:
+                self._closed = True
+                if self._owns_selector:
+                    self.selector.close()
 
     def __enter__(self) -> Loop:
         return self
@@ -151,12 +175,18 @@ class Loop:
         self._running = True
         for hook in self._hooks.before_run:
             hook()
+        escaping: BaseException | None = None
         try:
             while self._tasks and (until is None or not until._done):
                 self._tick()
+        except BaseException as exc:
+            escaping = exc
+            if self._tasks:
+                self._finalize(f"the run ended by {type(exc).__name__}")
+            raise
         finally:
             self._running = False
-            if until is not None and until._done:
+            if until is not None and until._done and (escaping is None or until._exception is escaping):
                 until._observed = True  # run_until_complete/run hand its error to the caller
             for hook in self._hooks.after_run:
                 hook()
@@ -228,13 +258,13 @@ class Loop:
         if self._timers and self._drop_dead_timers():
             if now is None:
                 now = self._now()
-            timeout: float | None = max(0.0, self._timers[0][0] - now)
+            timeout: float | None = min(max(0.0, self._timers[0][0] - now), self._max_wait)
         elif awaited:
             timeout = None
         else:
             raise self._deadlock("no task is ready, no timer is set and no socket is awaited")
         sweep_due = registrations.sweep_due
-        if sweep_due is not None and now is not None:
+        if sweep_due is not None and now is not None and awaited:  # (no socket awaited: nothing to sweep)
             left = max(0.0, sweep_due - now)  # do not sleep through the sweep
             if timeout is None or left < timeout:
                 timeout = left
@@ -384,6 +414,12 @@ class Loop:
 
     def _on_Sleep(self, task: Task, req: Sleep) -> Any:
         seconds = req.seconds
+        if not ((type(seconds) is float or type(seconds) is int) and seconds <= MAX_DURATION):
+            # the rare cases: inf, NaN, too long, not a float or int (raises for what is wrong)
+            seconds = checked_duration(task.name, "sleep", seconds)
+            if seconds == FOREVER:
+                task._wait = Forever()  # no timer: only a cancellation ends it
+                return _PARK
         if seconds <= 0:
             self._ready.append(task)  # a bare checkpoint: let the other ready tasks run
             return _PARK
@@ -421,8 +457,12 @@ class Loop:
         return task
 
     def _on_OpenScope(self, task: Task, req: OpenScope) -> Any:
-        scope = Scope(task, self._now() + req.seconds, req.seconds)
-        self._add_timer(scope.deadline, scope)
+        seconds = req.seconds
+        if not ((type(seconds) is float or type(seconds) is int) and 0 <= seconds <= MAX_DURATION):
+            seconds = checked_duration(task.name, "timeout", seconds)  # <= 0: 0.0 (expires at once); inf: FOREVER
+        scope = Scope(task, self._now() + seconds, req.seconds)
+        if seconds != FOREVER:  # timeout(inf, ...): a scope with no deadline
+            self._add_timer(scope.deadline, scope)
         return scope
 
     def _on_other(self, task: Task, value: Any) -> Any:
@@ -471,6 +511,41 @@ class Loop:
         elif isinstance(wait, Task) and wait._joiners is not None:
             wait._joiners.remove(task)
 
+    # -- finalization ------------------------------------------------------------------
+
+    def _finalize(self, reason: str) -> None:
+        """Finish every live task without running the loop, newest first (docs/loop.md, "Finalization").
+
+        ``GeneratorExit`` at its yield (``close_generator``) runs its ``finally`` blocks; it ends cancelled,
+        or with what one raised, or a ``UsageError`` if one yielded (logged as unobserved errors are).
+        """
+        escaped: BaseException | None = None
+        tasks = self._tasks
+        while tasks:
+            task = tasks[next(reversed(tasks))]  # a finally block may spawn: it is finalized next
+            wait = task._wait
+            if wait is not None:
+                self._unwait(task, wait)
+                task._wait = None
+            task._pending_cancel = None
+            error, yielded = close_generator(task.gen)
+            if yielded:
+                alive = getattr(task.gen, "gi_frame", None) is not None
+                usage = UsageError(
+                    f"task {task.name!r} yielded {yielded[0]!r} in a finally block while it was finalized "
+                    f"({reason}); the loop no longer runs then, so a finally block must not wait"
+                    + (f" (it kept yielding: left suspended after {CLOSE_ATTEMPTS} GeneratorExits)" if alive else ""))
+                usage.__context__ = error
+                error = usage
+            if error is not None and escaped is None and not isinstance(error, (Exception, Cancelled)):
+                escaped = error
+            self._finish(task, None, error if error is not None else Cancelled(
+                f"task {task.name!r} was finalized: {reason}"))
+        self._ready.clear()  # every task in it is finished
+        self._timers.clear()  # every timer was a finished task's sleep or scope
+        if escaped is not None:
+            raise escaped
+
     # -- reports -----------------------------------------------------------------------
 
     def _deadlock(self, reason: str) -> Deadlock:
@@ -499,15 +574,18 @@ _HANDLERS: dict[type, Callable[[Loop, Task, Any], Any]] = {
 def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | None = None, clock: Any = None) -> Any:
     """Run ``gen`` on a new loop until it finishes and return its value (or raise its error).
 
-    Tasks it spawned that are still running afterwards are cancelled and run
-    to the end of their ``finally`` blocks, as ``asyncio.run`` does.
+    Tasks it spawned that are still running afterwards are cancelled (newest
+    first) and run to the end of their ``finally`` blocks, as ``asyncio.run``
+    does; their ``finally`` blocks may still wait. If a run ends by an
+    exception (a ``Deadlock``, ...), the tasks left are finalized without the
+    loop (see :meth:`Loop.run`).
     """
     loop = Loop(selector=selector, clock=clock)
     try:
         main = loop.spawn(gen)
         loop._run(main)
         leftovers = loop.tasks()
-        for task in leftovers:
+        for task in reversed(leftovers):
             task.cancel()
         if leftovers:
             loop._run(None)

@@ -70,7 +70,7 @@ class WaitEither(_SockRequest):
 class Sleep:
     """Park for ``seconds`` of the loop's clock (0 yields to other ready tasks)."""
 
-    seconds: float
+    seconds: Any  # a real number, checked by the loop (loopsim.loop.durations): not coerced by a compiled build
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,5 +107,5 @@ class OpenScope:
     yield point. :func:`loopsim.timeout` turns that into ``Timeout``.
     """
 
-    seconds: float
+    seconds: Any  # as Sleep.seconds
 

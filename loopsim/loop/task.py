@@ -1,5 +1,6 @@
 # loopsim.loop.task: a task (one generator driven by the loop), where it is suspended, and its unseen errors.
-# Owns: Task, Scope (a deadline scope), task_location, log_unobserved. Imports: stdlib, loopsim.loop.errors.
+# Owns: Task, Scope (a deadline scope), task_location, close_generator (finalization), log_unobserved.
+# Imports: stdlib, loopsim.loop.errors.
 """Tasks: generators driven by the loop."""
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from typing import Any, Generator, Iterable
 
 from .errors import Cancelled, UsageError
 
-__all__ = ["Task", "Scope", "task_location", "log_unobserved"]
+__all__ = ["Task", "Scope", "task_location", "close_generator", "log_unobserved", "CLOSE_ATTEMPTS"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+#: How many times finalization throws GeneratorExit into a task whose finally blocks keep yielding.
+CLOSE_ATTEMPTS = 100
 
 
 class Scope:
@@ -22,7 +26,7 @@ class Scope:
 
     __slots__ = ("task", "deadline", "seconds", "closed")
 
-    def __init__(self, task: Task, deadline: float, seconds: float) -> None:
+    def __init__(self, task: Task, deadline: float, seconds: Any) -> None:  # seconds: as the task gave it
         self.task = task
         self.deadline = deadline
         self.seconds = seconds
@@ -135,6 +139,46 @@ def task_location(gen: Generator[Any, Any, Any]) -> str:
         f = frames[-1]
         return f"{f.f_code.co_filename}:{f.f_lineno}"
     return "<finished>"
+
+
+def _innermost(gen: Any) -> Any:
+    """The innermost generator of ``gen``'s ``yield from`` chain that has not finished."""
+    while True:
+        inner = getattr(gen, "gi_yieldfrom", None)
+        if inner is None or getattr(inner, "gi_frame", None) is None or not hasattr(inner, "throw"):
+            return gen
+        gen = inner
+
+
+def close_generator(gen: Generator[Any, Any, Any]) -> tuple[BaseException | None, list[Any]]:
+    """Finish ``gen`` without the loop, as ``gen.close()`` does, so that its ``finally`` blocks run.
+
+    Throws ``GeneratorExit`` into the innermost generator of the ``yield
+    from`` chain; an exception one level raises is thrown into the level
+    above, as ``yield from`` passes it on. A level that yields instead (a
+    ``finally`` block that waits) gets ``GeneratorExit`` again at that yield,
+    which ends that ``finally`` block, up to :data:`CLOSE_ATTEMPTS` times in
+    all: no generator is left suspended to be closed (and complain) at garbage
+    collection. Returns what ``gen`` raised (``None`` if it ended by
+    ``GeneratorExit`` or returned) and the values it yielded while closing.
+    """
+    yielded: list[Any] = []
+    pending: BaseException = GeneratorExit()
+    for _ in range(CLOSE_ATTEMPTS):
+        level = _innermost(gen)
+        try:
+            yielded.append(level.throw(pending))
+            pending = GeneratorExit()
+            continue
+        except (GeneratorExit, StopIteration):
+            pending = GeneratorExit()
+            if level is gen:
+                return None, yielded
+        except BaseException as exc:  # what a finally block raised: passed up the chain, as yield from does
+            if level is gen:
+                return exc, yielded
+            pending = exc
+    return None, yielded
 
 
 def log_unobserved(failed: Iterable[Task]) -> None:

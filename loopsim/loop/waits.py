@@ -1,12 +1,13 @@
 # loopsim.loop.waits: what a parked task waits on - a socket's waiters record or a timer - and socket names.
-# Owns: SocketWaiters, Timer, describe_socket. Imports: stdlib, loopsim.loop.task (types only).
+# Owns: SocketWaiters, Timer, Forever, describe_socket. Imports: stdlib, loopsim.loop.task (types only).
 """The loop's records of waits (what ``task._wait`` points at, besides a joined task).
 
 A :class:`SocketWaiters` is one socket's waiters (at most one reader and one
 writer task) and what the selector currently has registered for it; it is the
 selector key's ``data``, so a ready event finds its waiters without a scan.
 :class:`~loopsim.loop.registrations.Registrations` keeps them. A
-:class:`Timer` is a sleep or a deadline in the loop's timer heap.
+:class:`Timer` is a sleep or a deadline in the loop's timer heap; a
+:class:`Forever` is a ``sleep(math.inf)``, which has no timer at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .task import Scope, Task
 
-__all__ = ["SocketWaiters", "Timer", "describe_socket"]
+__all__ = ["SocketWaiters", "Timer", "Forever", "describe_socket"]
 
 
 def describe_socket(sock: Any) -> str:
@@ -70,3 +71,13 @@ class Timer:
     def __init__(self, target: Task | Scope) -> None:
         self.target = target
         self.cancelled = False
+
+
+class Forever:
+    """A ``sleep(math.inf)``: no timer; only a cancellation (or the run's end) ends it."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        """What the task waits for, for the deadlock report."""
+        return "the end of sleep(inf), which never comes"

@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fakes import VirtualClock
 
@@ -58,3 +60,35 @@ def test_repr_and_return_values():
     assert clock.advance(2) == 2.0
     assert clock.advance_to_ns(3_000_000_000) == 3.0
     assert repr(clock) == "VirtualClock(now=3.0)"
+
+
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, 1e300, 1.7976931348623157e308])
+def test_out_of_range_times_are_a_value_error_and_the_clock_stays_put(seconds):
+    clock = VirtualClock(start=2.0)
+    for move in (clock.advance, clock.advance_to):
+        with pytest.raises(ValueError, match="finite|out of range"):
+            move(seconds)
+    with pytest.raises(ValueError, match="out of range: a 401-digit number of ns"):
+        clock.advance_to_ns(10**400)
+    assert clock.now() == 2.0 and clock.now_ns() == 2_000_000_000
+    with pytest.raises(ValueError):
+        VirtualClock(start=seconds)
+
+
+def test_the_largest_times_a_float_of_nanoseconds_holds_are_reached():
+    clock = VirtualClock()
+    assert clock.advance(1e299) == 1e299
+    assert clock.now_ns() == round(1e299 * 1e9)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True))
+def test_advance_by_any_float_moves_exactly_or_is_a_value_error(seconds):
+    clock = VirtualClock(start=1.0)
+    try:
+        now = clock.advance(seconds)
+    except ValueError:
+        assert not (math.isfinite(seconds) and 0 <= seconds < 1e299)
+        assert clock.now_ns() == 1_000_000_000
+        return
+    assert clock.now_ns() == 1_000_000_000 + round(seconds * 1e9)
+    assert now == clock.now() == clock.now_ns() / 1_000_000_000
