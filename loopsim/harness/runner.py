@@ -98,8 +98,7 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
         loop.run()
     except (Deadlock, Livelock, HorizonPassed, fakes.Divergence, SystemExit) as exc:
         # (SystemExit: the code under test called sys.exit - a failure of this run, not the end of the process)
-        error = exc
-        _abandon(loop)
+        error = exc  # the loop has finalized the tasks left (their finally blocks ran)
     except Exception as exc:  # pragma: no cover - a bug in loopsim or the fakes
         raise InternalError(f"loopsim failed while running {name!r}: {type(exc).__name__}: {exc}; "
                             "this is a bug in loopsim, please report it") from exc
@@ -137,15 +136,6 @@ class _FirstStep(Instrument):
     def task_exited(self, task: Any) -> None:
         if task is self.main and self.steps <= 1:
             self.ended_in_first_step = True
-
-
-def _abandon(loop: Loop) -> None:
-    """After a deadlock or divergence: close the stuck generators so their finally blocks run."""
-    for task in loop.tasks():
-        try:
-            task.gen.close()
-        except BaseException:  # a finally block that yields or fails: nothing more to do for it
-            pass
 
 
 def net_config(sc: Scenario) -> Any:
