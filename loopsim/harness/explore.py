@@ -237,6 +237,15 @@ class _PropertyFailed(Exception):
     """Raised in the test hypothesis runs when the property fails: hypothesis shrinks towards it."""
 
 
+class _PropertyRaised(BaseException):
+    """The property itself raised on a run: its code is at fault, not the world. A BaseException, so that
+    hypothesis stops at once instead of shrinking towards a bug of the property."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class _OutOfBudget(Exception):
     """Raised in the test hypothesis runs once the property's time or examples are spent: it ends the chunk,
     and makes the rest of a shrink cheap (every further call raises at once)."""
@@ -271,7 +280,12 @@ class _Search:
         report.runs += 1
         self.record.runs += 1
         self.tick()
-        message = self.prop(outcome)
+        try:
+            message = self.prop(outcome)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise _PropertyRaised(exc) from exc
         if message:
             if report.first_failure_after is None:
                 report.first_failure_after = time.perf_counter() - self.start
@@ -339,6 +353,11 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
                 test()
             except (_PropertyFailed, _OutOfBudget):
                 pass
+            except _PropertyRaised as raised:
+                exc = raised.error
+                raise InputError(f"property {name} raised {type(exc).__name__}: {exc} (on run {record.runs} of the "
+                                 "search); a property returns None when it holds or a string saying what is wrong, "
+                                 "and should not raise") from exc
             except Exception as exc:
                 # Cutting a search short makes hypothesis see a run that stopped drawing early (it calls
                 # that flaky): expected once the budget is spent. Anything else is a bug.

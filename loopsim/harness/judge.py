@@ -16,6 +16,8 @@ from __future__ import annotations
 import abc
 from typing import ClassVar, Iterator
 
+from loopsim.loop.errors import InputError
+
 from .outcome import Outcome, all_sockets_closed, parse_property, result_has
 from .scenario import Expect
 
@@ -154,7 +156,14 @@ class PropertiesCheck(Check):
 
     def failures(self, expect: Expect, outcome: Outcome) -> Iterator[str]:
         for spec in expect.properties:
-            message = parse_property(spec)(outcome)
+            prop = parse_property(spec)
+            try:
+                message = prop(outcome)
+            except InputError:
+                raise
+            except Exception as exc:  # the property's own code is at fault: an input error, not a verdict
+                raise InputError(f"property {spec!r} raised {type(exc).__name__}: {exc}; a property returns None "
+                                 "when it holds or a string saying what is wrong, and should not raise") from exc
             if message:
                 yield f"{spec}: {message}"
 

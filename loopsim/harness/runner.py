@@ -99,7 +99,7 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     except (Deadlock, Livelock, HorizonPassed, fakes.Divergence, SystemExit) as exc:
         # (SystemExit: the code under test called sys.exit - a failure of this run, not the end of the process)
         error = exc  # the loop has finalized the tasks left (their finally blocks ran)
-    except Exception as exc:  # pragma: no cover - a bug in loopsim or the fakes
+    except Exception as exc:  # a bug in loopsim or the fakes (tests/harness/test_run_bounds.py forces one)
         raise InternalError(f"loopsim failed while running {name!r}: {type(exc).__name__}: {exc}; "
                             "this is a bug in loopsim, please report it") from exc
     finally:

@@ -9,6 +9,7 @@ import pytest
 
 import loopsim
 from loopsim.harness.runner import run_scenario
+from loopsim.outcome import terminates
 from loopsim.harness.scenario import ScenarioError, parse_scenario
 
 HERE = "tests.harness.test_run_bounds"
@@ -82,3 +83,57 @@ def test_an_error_after_the_drivers_first_wait_is_the_codes_failure():
 def test_a_property_returning_a_non_string_is_an_input_error_naming_the_file():
     with pytest.raises(ScenarioError, match=r"^picky.toml: expect.properties: property .*answers_42.* returned int"):
         run_scenario(scenario("picky", expect=f'properties = ["{HERE}:answers_42"]'))
+
+
+def raises(outcome):
+    raise RuntimeError("the property's own bug")
+
+
+def test_a_property_that_raises_is_an_input_error_in_the_gate_and_in_explore():
+    with pytest.raises(ScenarioError, match=r"^picky.toml: expect.properties: property .*raises.* raised "
+                                            r"RuntimeError: the property's own bug"):
+        run_scenario(scenario("picky", expect=f'properties = ["{HERE}:raises"]'))
+    from loopsim.explore import explore
+    from loopsim.loop.errors import InputError
+
+    with pytest.raises(InputError, match=r"property .*raises raised RuntimeError: the property's own bug \(on run 1"):
+        explore(picky, {}, properties=[raises], budget=None, max_examples=3, database=None)
+
+
+class _BrokenSelector:
+    """A selector whose select fails as no selector should: what a bug in loopsim or the fakes looks like."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def select(self, timeout=None):
+        raise RuntimeError("select broke")
+
+
+def test_a_failure_inside_loopsim_is_an_internal_error_asking_for_a_report(monkeypatch):
+    import fakes
+    from loopsim.harness.runner import run_world
+    from loopsim.loop.errors import InternalError
+
+    net = fakes.FakeNetwork(seed=0)
+    real = net.selector
+    monkeypatch.setattr(net, "selector", lambda: _BrokenSelector(real()))
+    with pytest.raises(InternalError, match=r"loopsim failed while running 'broken': RuntimeError: select broke; "
+                                            r"this is a bug in loopsim, please report it"):
+        run_world(forever, {}, net, name="broken")
+
+
+def test_a_failure_inside_the_search_is_an_internal_error(monkeypatch):
+    from loopsim.explore import explore
+    from loopsim.harness.strategies import World
+    from loopsim.loop.errors import InternalError
+
+    def broken_run(self, *args, **kwargs):
+        raise RuntimeError("the world broke")
+
+    monkeypatch.setattr(World, "run", broken_run)
+    with pytest.raises(InternalError, match=r"the search of terminates failed: RuntimeError: the world broke"):
+        explore(picky, {}, properties=[terminates], budget=None, max_examples=3, database=None)
