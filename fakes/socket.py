@@ -20,6 +20,7 @@ be answered at once is answered, and a call that would have to wait raises
 from __future__ import annotations
 
 import errno
+import io
 import socket as _socket
 import struct
 from operator import index as _index
@@ -49,6 +50,11 @@ _EALREADY = errno.EALREADY
 _SOL_SOCKET = _socket.SOL_SOCKET
 _SO_ERROR = _socket.SO_ERROR
 _SO_LINGER = _socket.SO_LINGER
+_SO_ACCEPTCONN = _socket.SO_ACCEPTCONN
+_SO_SNDBUF = _socket.SO_SNDBUF
+_SO_RCVBUF = _socket.SO_RCVBUF
+_MIN_SNDBUF, _MIN_RCVBUF = 4608, 2304  # Linux's SOCK_MIN_SNDBUF/SOCK_MIN_RCVBUF (as getsockopt shows them)
+_BUF_MAX = 212992  # Linux's default net.core.wmem_max/rmem_max: setsockopt clamps to it before doubling
 _SHUTS = (_socket.SHUT_RD, _socket.SHUT_WR, _socket.SHUT_RDWR)
 _DEFAULT_BACKLOG = min(_socket.SOMAXCONN, 128)
 
@@ -106,7 +112,7 @@ class FakeSocket:
     """
 
     __slots__ = ("name", "family", "type", "proto", "_backend", "_trace", "_fd", "_ep",
-                 "_timeout", "_blocking", "_opts", "_abort", "__weakref__")
+                 "_timeout", "_blocking", "_opts", "_abort", "_listening", "_io_refs", "_closing", "__weakref__")
 
     def __init__(self, backend: Backend, name: str, fd: int, family: int = _socket.AF_INET,
                  type: int = _socket.SOCK_STREAM, proto: int = 0, blocking: bool = False) -> None:
@@ -126,6 +132,9 @@ class FakeSocket:
         self._blocking = blocking
         self._opts: dict[tuple[int, int], Any] = {}
         self._abort = False
+        self._listening = False  # SO_ACCEPTCONN
+        self._io_refs = 0  # open makefile() streams: close() waits for them, as socket.socket's does
+        self._closing = False
 
     # -- identity and state --------------------------------------------------------------
 
@@ -163,13 +172,16 @@ class FakeSocket:
     # -- data -------------------------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        """Up to ``bufsize`` bytes; ``b""`` at EOF; ``BlockingIOError`` if none are there yet."""
-        if self._fd < 0:
-            raise _ebadf()
+        """Up to ``bufsize`` bytes; ``b""`` at EOF; ``BlockingIOError`` if none are there yet.
+        ``recv(0)`` is ``b""`` in any state, closed included, as CPython answers it without a call."""
         if bufsize.__class__ is not int:
             bufsize = _index(bufsize)
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""
+        if self._fd < 0:
+            raise _ebadf()
         if flags:
             self._no_flags(flags)
         trace = self._trace
@@ -186,9 +198,8 @@ class FakeSocket:
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        """Like :meth:`recv`, into ``buffer``; returns the number of bytes written."""
-        if self._fd < 0:
-            raise _ebadf()
+        """Like :meth:`recv`, into ``buffer``; returns the number of bytes written (0 for an empty
+        buffer, in any state, as CPython)."""
         view = memoryview(buffer).cast("B")
         nbytes = _index(nbytes)
         if nbytes < 0:
@@ -197,6 +208,10 @@ class FakeSocket:
             nbytes = len(view)
         elif nbytes > len(view):
             raise ValueError("buffer too small for requested bytes")
+        if nbytes == 0:
+            return 0
+        if self._fd < 0:
+            raise _ebadf()
         data = self.recv(nbytes, flags)
         view[:len(data)] = data
         return len(data)
@@ -215,9 +230,7 @@ class FakeSocket:
         cls = data.__class__
         if cls is not bytes and cls is not bytearray:
             data = _byte_buffer(data)
-        if not data:
-            return 0
-        if self._blocking:
+        if self._blocking and data:
             return self._send_blocking(data, "send")
         trace = self._trace
         if trace is None:
@@ -237,9 +250,9 @@ class FakeSocket:
             return
         first = data if data.__class__ is bytes else view
         total = len(view)
-        sent = 0
+        sent = self._send_once(first)  # at least one send, as CPython: sendall(b"") reports EPIPE too
         while sent < total:
-            sent += self._send_once(view[sent:] if sent else first)
+            sent += self._send_once(view[sent:])
 
     def sendmsg(self, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
         """Send the concatenation of ``buffers`` in ONE send (as the kernel does): some of it,
@@ -257,9 +270,7 @@ class FakeSocket:
         if address is not None:
             _check_addr(address, "sendmsg", self.family)
         data: bytes | bytearray | memoryview = parts[0] if len(parts) == 1 else b"".join(parts)
-        if not data:
-            return 0
-        if self._blocking:
+        if self._blocking and data:
             return self._send_blocking(data, "sendmsg")
         return self._send_once(data)
 
@@ -288,6 +299,93 @@ class FakeSocket:
         if _index(ancbufsize) < 0:
             raise ValueError("negative buffer size in recvmsg()")
         return self.recv(bufsize, flags), [], 0, None
+
+    def recvmsg_into(self, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> tuple[int, list[Any], int, None]:
+        """Scatter one recv over the writable ``buffers`` in order: ``(nbytes, [], 0, None)``."""
+        if _index(ancbufsize) < 0:
+            raise ValueError("negative buffer size in recvmsg_into()")
+        views = [memoryview(b).cast("B") for b in buffers]
+        for v in views:
+            if v.readonly:
+                raise TypeError("recvmsg_into() argument 1 must be an iterable of single-segment "
+                                "read-write buffers")
+        data = self.recv(sum(len(v) for v in views), flags)
+        at = 0
+        for v in views:
+            if at >= len(data):
+                break
+            k = min(len(v), len(data) - at)
+            v[:k] = data[at:at + k]
+            at += k
+        return len(data), [], 0, None
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """As ``socket.sendfile``: a non-blocking socket raises ValueError ("non-blocking sockets are
+        not supported"); in blocking mode the file's bytes from ``offset`` (``count`` of them, or to
+        the end) are sent with :meth:`sendall` and the file is left after the last byte sent."""
+        if "b" not in getattr(file, "mode", "b"):
+            raise ValueError("file should be opened in binary mode")
+        if not self.type & _socket.SOCK_STREAM:
+            raise ValueError("only SOCK_STREAM type sockets are supported")
+        if count is not None:
+            if not isinstance(count, int):
+                raise TypeError(f"count must be a positive integer (got {count!r})")
+            if count <= 0:
+                raise ValueError(f"count must be a positive integer (got {count!r})")
+        if self._timeout == 0:
+            raise ValueError("non-blocking sockets are not supported")
+        if offset:
+            file.seek(offset)
+        data = file.read(count) if count is not None else file.read()
+        if data:
+            self.sendall(data)
+        if hasattr(file, "seek"):
+            file.seek(offset + len(data))
+        return len(data)
+
+    def makefile(self, mode: str = "r", buffering: int | None = None, *, encoding: str | None = None,
+                 errors: str | None = None, newline: str | None = None) -> Any:
+        """An I/O stream over the socket, built as ``socket.socket.makefile`` builds it (a
+        ``socket.SocketIO`` in the ``io`` buffers): on a non-blocking socket reads give None (raw)
+        or what is there, writes what the buffer takes; close() of the socket waits for its streams."""
+        if not set(mode) <= {"r", "w", "b"}:
+            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
+        writing = "w" in mode
+        reading = "r" in mode or not writing
+        binary = "b" in mode
+        raw = _socket.SocketIO(self, ("r" if reading else "") + ("w" if writing else ""))  # type: ignore[arg-type]
+        self._io_refs += 1
+        if buffering is None or buffering < 0:
+            buffering = io.DEFAULT_BUFFER_SIZE
+        if buffering == 0:
+            if not binary:
+                raise ValueError("unbuffered streams must be binary")
+            return raw
+        buffer: Any
+        if reading and writing:
+            buffer = io.BufferedRWPair(raw, raw, buffering)  # type: ignore[arg-type]
+        elif reading:
+            buffer = io.BufferedReader(raw, buffering)
+        else:
+            buffer = io.BufferedWriter(raw, buffering)
+        if binary:
+            return buffer
+        text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline)
+        text.mode = mode  # type: ignore[misc]
+        return text
+
+    def _decref_socketios(self) -> None:
+        """What ``socket.SocketIO.close`` calls: one stream fewer; close now if close() was waiting."""
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closing:
+            self.close()
+
+    def dup(self) -> FakeSocket:
+        """Not modelled (two fds on one connection): raises OSError EOPNOTSUPP (see docs/fakes.md)."""
+        if self._fd < 0:
+            raise _ebadf()
+        raise OSError(errno.EOPNOTSUPP, "a FakeSocket cannot be duplicated (one fd per fake connection)")
 
     def _send_once(self, data: bytes | bytearray | memoryview) -> int:
         trace = self._trace
@@ -339,10 +437,10 @@ class FakeSocket:
 
     def connect_ex(self, address: Address) -> int:
         """Start connecting; returns an errno: EINPROGRESS (started), EALREADY (in progress),
-        0 (finished: reported once), EISCONN (connected), ECONNREFUSED, ..."""
-        if self._fd < 0:
-            raise _ebadf()
+        0 (finished: reported once), EISCONN (connected), ECONNREFUSED, EBADF (closed), ..."""
         addr = _check_addr(address, "connect_ex", self.family)
+        if self._fd < 0:
+            return errno.EBADF  # returned, not raised, as a real closed socket's connect_ex does
         err = self._connect_ex(addr)
         if err == _EINPROGRESS and self._blocking:
             err = self._connect_ex(addr)  # done already if it took no virtual time
@@ -375,11 +473,25 @@ class FakeSocket:
                 return err
             if optname == _socket.SO_TYPE:
                 return int(self.type)
+            if optname == _SO_ACCEPTCONN and buflen is None:
+                return int(self._listening)
+            if (optname == _SO_SNDBUF or optname == _SO_RCVBUF) and buflen is None:
+                return self._buffer_size(optname)
         value = self._opts.get((level, optname), 0)
         if buflen is None:
             return value if isinstance(value, int) else int.from_bytes(bytes(value)[:4], "little")
         raw = bytes(value) if not isinstance(value, int) else value.to_bytes(4, "little", signed=True)
         return raw[:buflen].ljust(buflen, b"\0")
+
+    def _buffer_size(self, optname: int) -> int:
+        """SO_SNDBUF/SO_RCVBUF: what setsockopt set, doubled and clamped as Linux does, else the
+        size the backend configured (FakeNetwork: the Endpoint rules' sndbuf/rcvbuf)."""
+        value = self._opts.get((_SOL_SOCKET, optname))
+        if isinstance(value, int):
+            low = _MIN_SNDBUF if optname == _SO_SNDBUF else _MIN_RCVBUF
+            return max(low, 2 * min(value & 0x7FFFFFFF, _BUF_MAX))
+        size = getattr(self._backend, "sock_buffer_size", None)
+        return int(size(self, optname)) if size is not None else 0
 
     def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
         """Store an option. SO_LINGER with ``(on, 0)`` makes :meth:`close` reset the connection,
@@ -433,6 +545,8 @@ class FakeSocket:
         except OSError as exc:
             self._record("shutdown", (how,), errno_name(exc.errno))
             raise
+        if how != _socket.SHUT_WR:
+            self._listening = False  # a listener shut for reading stops listening
         if self._trace is not None:
             self._record("shutdown", (how,), None)
 
@@ -440,6 +554,9 @@ class FakeSocket:
         """Close the socket (again: nothing happens). Unread data or SO_LINGER 0 resets the
         connection; otherwise the peer reads EOF after the data already sent."""
         if self._fd < 0:
+            return
+        if self._io_refs > 0:  # makefile() streams still open: the last one's close() closes
+            self._closing = True
             return
         self._backend.sock_close(self, self._abort)
         self._fd = -1
@@ -473,6 +590,7 @@ class FakeSocket:
         except OSError as exc:
             self._record("listen", (self._backend.sock_sockname(self),), errno_name(exc.errno))
             raise
+        self._listening = True
         if self._trace is not None:
             self._record("listen", (self._backend.sock_sockname(self),), None)
 

@@ -7,9 +7,10 @@
 with nothing in flight, else after the link's latency plus the serialization
 time of what went before at the link's bandwidth (scheduled on the pipe's
 :class:`~fakes.timeline.Timeline`). On arrival, data joins the receiver's
-unread bytes (or, for a closed receiver, draws a reset), FIN and CLOSE are
-EOF, and RST resets the receiver: ECONNRESET, or EPIPE if it had read EOF
-already (as Linux in CLOSE_WAIT).
+unread bytes (or, for a closed receiver, draws a reset; for one shut down
+both ways that has not had the peer's FIN, resets the connection, as Linux
+does), FIN and CLOSE are EOF, and RST resets the receiver: ECONNRESET, or
+EPIPE if the peer's FIN had arrived (as Linux in CLOSE_WAIT).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
     alive = receiver.state == CONNECTED and not receiver.was_reset
     if kind == DATA:
         if alive:
+            if receiver.shut_read and receiver.shut_write and not receiver.fin_received:
+                # Linux in FIN_WAIT with the read side shut (RFC 1122): data arriving resets the connection
+                pipe.used -= len(payload)
+                reset(receiver)
+                return
             receiver.unread += payload
             if not receiver.readiness & READ:
                 refresh(receiver)
@@ -73,11 +79,11 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
     if not alive:
         return
     if kind == FIN:
-        receiver.eof_received = True
-    elif kind == CLOSE:
-        receiver.eof_received = receiver.peer_gone = True
+        receiver.eof_received = receiver.fin_received = True
+    elif kind == CLOSE:  # a FIN, as far as the receiver can tell; the data it sends then draws a RST
+        receiver.eof_received = receiver.fin_received = receiver.peer_closed = True
     else:  # RST: ECONNRESET, or EPIPE if the peer had finished (as Linux in CLOSE_WAIT)
-        receiver.pending_error = _EPIPE if receiver.eof_received else _ECONNRESET
+        receiver.pending_error = _EPIPE if receiver.fin_received else _ECONNRESET
         receiver.eof_received = receiver.peer_gone = receiver.was_reset = True
     refresh(receiver)
 
