@@ -448,6 +448,8 @@ class FakeNetwork(NetworkSockets):
         endpoint.unread.clear()
         endpoint.pending_error = 0
         endpoint.eof_received = endpoint.fin_received = endpoint.peer_closed = False
+        endpoint.fin_waiting = 0
+        endpoint.fin_acked = False
         endpoint.shut_read = endpoint.shut_write = False
         endpoint.peer_gone = endpoint.was_reset = endpoint.connect_reported = endpoint.reset_sent = False
         refresh(endpoint)

@@ -180,6 +180,10 @@ class FakeSocket:
             raise ValueError("negative buffersize in recv")
         if bufsize == 0:
             return b""
+        return self._recv(bufsize, flags)
+
+    def _recv(self, bufsize: int, flags: int) -> bytes:
+        """One recv call of ``bufsize`` bytes (0 included: recvfrom(0) makes the call, as CPython)."""
         if self._fd < 0:
             raise _ebadf()
         if flags:
@@ -287,18 +291,35 @@ class FakeSocket:
         return self.send(data, flags)
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, None]:
-        """``(recv(bufsize), None)``: a TCP socket's recvfrom gives no address, as on Linux."""
-        return self.recv(bufsize, flags), None
+        """``(recv(bufsize), None)``: a TCP socket's recvfrom gives no address, as on Linux. Unlike
+        recv, ``recvfrom(0)`` asks: EAGAIN with nothing there, b"" with data or at EOF."""
+        bufsize = _index(bufsize)
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recvfrom")
+        return self._recv(bufsize, flags), None
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, None]:
-        """``(recv_into(buffer, nbytes), None)``."""
-        return self.recv_into(buffer, nbytes, flags), None
+        """``(recv_into(buffer, nbytes), None)`` (an empty buffer asks too, as recvfrom(0))."""
+        view = memoryview(buffer).cast("B")
+        nbytes = _index(nbytes)
+        if nbytes < 0:
+            raise ValueError("negative buffersize in recvfrom_into")
+        if nbytes == 0:
+            nbytes = len(view)
+        elif nbytes > len(view):
+            raise ValueError("nbytes is greater than the length of the buffer")
+        data = self._recv(nbytes, flags)
+        view[:len(data)] = data
+        return len(data), None
 
     def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[bytes, list[Any], int, None]:
         """``(recv(bufsize), [], 0, None)``: no ancillary data, no flags, no address on TCP."""
+        bufsize = _index(bufsize)
+        if bufsize < 0:
+            raise ValueError("negative buffer size in recvmsg()")
         if _index(ancbufsize) < 0:
             raise ValueError("negative buffer size in recvmsg()")
-        return self.recv(bufsize, flags), [], 0, None
+        return self._recv(bufsize, flags), [], 0, None
 
     def recvmsg_into(self, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> tuple[int, list[Any], int, None]:
         """Scatter one recv over the writable ``buffers`` in order: ``(nbytes, [], 0, None)``."""
@@ -309,7 +330,7 @@ class FakeSocket:
             if v.readonly:
                 raise TypeError("recvmsg_into() argument 1 must be an iterable of single-segment "
                                 "read-write buffers")
-        data = self.recv(sum(len(v) for v in views), flags)
+        data = self._recv(sum(len(v) for v in views), flags)
         at = 0
         for v in views:
             if at >= len(data):

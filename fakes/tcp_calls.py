@@ -23,7 +23,7 @@ import errno
 from typing import Any
 
 from .errors import fake_oserror
-from .tcp_segments import take_error, transmit
+from .tcp_segments import fin_arrives, take_error, transmit
 from .tcp_state import CONNECTED, CONNECTING, DATA, FAILED, FIN, READ, Pipe, TcpEndpoint, finished, notify, refresh
 
 __all__ = ["recv", "send", "shutdown", "so_error"]
@@ -44,7 +44,8 @@ def _capped(count: int, limit: Any, chooser: Any, label: str) -> int:
 
 
 def recv(endpoint: TcpEndpoint, n: int, chooser: Any) -> bytes:
-    """Up to ``n`` unread bytes; b"" at EOF; raises EAGAIN, ENOTCONN or the pending error."""
+    """Up to ``n`` unread bytes; b"" at EOF; raises EAGAIN, ENOTCONN or the pending error (``n`` 0
+    as Linux: b"" when data is there, else what a recv with nothing there says)."""
     if endpoint.state != CONNECTED:
         return _recv_unconnected(endpoint)
     unread = endpoint.unread
@@ -70,13 +71,13 @@ def recv(endpoint: TcpEndpoint, n: int, chooser: Any) -> bytes:
                 refresh(incoming.sender)  # its send buffer has room again
         else:
             incoming.used -= k
+        if endpoint.fin_waiting and len(unread) <= endpoint.rcvbuf:
+            fin_arrives(endpoint, endpoint.fin_waiting)
         if not unread and not (endpoint.eof_received or endpoint.pending_error or endpoint.shut_read):
             mask = endpoint.readiness
             if mask & READ:
                 notify(endpoint, mask & ~READ)  # drained: no longer readable
         return data
-    if n == 0:
-        return b""
     if endpoint.fin_received:
         return b""  # the peer's FIN came first: EOF, and an error (a later RST) stays pending, as on Linux
     if endpoint.pending_error:

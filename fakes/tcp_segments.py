@@ -19,9 +19,9 @@ import errno
 from typing import Any
 
 from .errors import fake_oserror
-from .tcp_state import CLOSE, CLOSED, CONNECTED, DATA, FAILED, FIN, READ, RST, Pipe, TcpEndpoint, refresh
+from .tcp_state import CLOSE, CLOSED, CONNECTED, DATA, FAILED, FIN, READ, RST, Pipe, TcpEndpoint, finished, refresh
 
-__all__ = ["transmit", "reset", "send_fin", "fail", "take_error"]
+__all__ = ["transmit", "reset", "send_fin", "fail", "take_error", "fin_arrives"]
 
 _ECONNRESET = errno.ECONNRESET
 _EPIPE = errno.EPIPE
@@ -77,15 +77,35 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
             transmit(receiver.outgoing, RST, None)
         return
     if not alive:
+        if kind != RST and receiver.state == CLOSED and pipe.sender is not None:
+            pipe.sender.fin_acked = True  # a closed socket's kernel side still acknowledges a FIN
         return
-    if kind == FIN:
-        receiver.eof_received = receiver.fin_received = True
-    elif kind == CLOSE:  # a FIN, as far as the receiver can tell; the data it sends then draws a RST
-        receiver.eof_received = receiver.fin_received = receiver.peer_closed = True
-    else:  # RST: ECONNRESET, or EPIPE if the peer had finished (as Linux in CLOSE_WAIT)
+    if kind == RST:  # ECONNRESET, or EPIPE if the peer's FIN had come (as Linux in CLOSE_WAIT)
+        if finished(receiver):
+            return  # FINs went both ways: the connection is over, a late RST changes nothing
         receiver.pending_error = _EPIPE if receiver.fin_received else _ECONNRESET
         receiver.eof_received = receiver.peer_gone = receiver.was_reset = True
+        receiver.fin_waiting = 0
+    elif len(receiver.unread) > receiver.rcvbuf:
+        # Unread bytes beyond the receive buffer are, in a real stack, still in the sender's send
+        # buffer with the FIN behind them: it counts when they fit (fin_arrives, from recv)
+        receiver.fin_waiting = kind
+        return
+    else:
+        fin_arrives(receiver, kind)
     refresh(receiver)
+
+
+def fin_arrives(receiver: TcpEndpoint, kind: int) -> None:
+    """A FIN (or a CLOSE: a FIN, as far as the receiver can tell; the data it sends then draws a RST)
+    reaches ``receiver``: EOF after the unread bytes (the caller refreshes its readiness)."""
+    receiver.eof_received = receiver.fin_received = True
+    receiver.fin_waiting = 0
+    sender = receiver.incoming.sender  # type: ignore[union-attr]
+    if sender is not None:
+        sender.fin_acked = True
+    if kind == CLOSE:
+        receiver.peer_closed = True
 
 
 def reset(endpoint: TcpEndpoint) -> bool:

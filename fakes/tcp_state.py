@@ -89,9 +89,9 @@ class TcpEndpoint:
 
     __slots__ = (
         "name", "sock", "serial", "state", "local", "peer", "peer_key", "bound_key", "link",
-        "outgoing", "incoming", "unread", "eof_received", "fin_received", "peer_closed", "pending_error", "shut_read", "shut_write",
-        "peer_gone", "was_reset", "connect_reported", "reset_sent", "readiness", "watchers", "sndbuf",
-        "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
+        "outgoing", "incoming", "unread", "eof_received", "fin_received", "fin_waiting", "fin_acked", "peer_closed",
+        "pending_error", "shut_read", "shut_write", "peer_gone", "was_reset", "connect_reported", "reset_sent",
+        "readiness", "watchers", "sndbuf", "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
     )
 
     def __init__(self, name: str) -> None:
@@ -109,6 +109,8 @@ class TcpEndpoint:
         self.unread = bytearray()  # arrived, not read yet
         self.eof_received = False  # FIN (or CLOSE, RST) arrived: after the unread bytes, recv returns b""
         self.fin_received = False  # FIN or CLOSE arrived (Linux's SOCK_DONE): recv returns b"" before a pending error
+        self.fin_waiting = 0  # FIN or CLOSE arrived behind more than rcvbuf unread bytes: it counts once they fit
+        self.fin_acked = False  # the FIN this endpoint sent has reached the peer
         self.peer_closed = False  # CLOSE arrived: the peer's socket is gone (for descriptions only; TCP cannot tell)
         self.pending_error = 0  # SO_ERROR, reported once
         self.shut_read = False
@@ -149,8 +151,8 @@ def readiness(endpoint: TcpEndpoint) -> int:
 
 def finished(endpoint: TcpEndpoint) -> bool:
     """A connected endpoint whose connection is over, as Linux's TCP_CLOSE state: it was reset, or
-    FINs went both ways. Then getpeername and shutdown raise ENOTCONN."""
-    return endpoint.was_reset or (endpoint.fin_received and endpoint.shut_write)
+    FINs went both ways (each reached the other end). Then getpeername and shutdown raise ENOTCONN."""
+    return endpoint.was_reset or (endpoint.fin_received and endpoint.fin_acked)
 
 
 def notify(endpoint: TcpEndpoint, mask: int) -> None:
@@ -200,7 +202,7 @@ def describe(endpoint: TcpEndpoint) -> str:
         parts.append("reset")
     elif endpoint.peer_gone or endpoint.peer_closed:
         parts.append("peer closed")
-    elif endpoint.fin_received and endpoint.shut_write:
+    elif finished(endpoint):
         parts.append("closed (FIN both ways)")
     elif endpoint.eof_received:
         parts.append("EOF received")

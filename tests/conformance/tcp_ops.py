@@ -23,7 +23,8 @@ from typing import Any
 
 import fakes
 
-__all__ = ["OPS", "Pair", "RealPair", "FakePair", "run_sequence", "first_difference"]
+__all__ = ["OPS", "Pair", "RealPair", "FakePair", "run_sequence", "first_difference", "compare",
+           "random_sequence"]
 
 #: op name -> whether it takes a size argument
 OPS = {
@@ -140,6 +141,11 @@ class _Streams:
         self.accepted = [bytearray(), bytearray()]
         self.read = [0, 0]  # read[i]: bytes of accepted[i] the other end has read
         self.exact = [True, True]  # nothing partial yet in the direction from end i
+        # end i filled its buffer and the other end has not drained it all since: how much a send
+        # takes, and when the end is writable again, are Linux's buffer heuristics (autotuned sizes,
+        # EPOLLOUT only once a third is free), not semantics: such sends are compared as
+        # "some/none", and the end's WRITE readiness is not compared
+        self.congested = [False, False]
         self.counter = 0
 
     def payload(self, n: int) -> bytes:
@@ -153,14 +159,23 @@ def _do(pair: Pair, streams: _Streams, op: str, end: int, arg: int) -> Any:
     try:
         if op == "send":
             data = streams.payload(arg)
-            k = s.send(data)
+            try:
+                k = s.send(data)
+            except BlockingIOError:
+                if streams.congested[end]:
+                    return ("congested",)
+                raise
             streams.accepted[end] += data[:k]
             if k < len(data):
                 streams.exact[end] = False
+            if streams.congested[end]:
+                return ("congested",)
             return ("full",) if k == len(data) else ("partial",)
         if op == "send_empty":
             return ("sent", s.send(b""))
         if op == "fill":
+            if streams.congested[end]:
+                return ("congested",)
             chunk = b"f" * _CHUNK
             total = 0
             try:
@@ -170,27 +185,23 @@ def _do(pair: Pair, streams: _Streams, op: str, end: int, arg: int) -> Any:
                     total += k
             except BlockingIOError:
                 streams.exact[end] = False
+                streams.congested[end] = True
                 return ("filled",) if total else ("EAGAIN",)
             return ("unbounded",)
         if op in ("recv", "recv0"):
             data = s.recv(arg if op == "recv" else 0)
             return _received(streams, end, data)
-        if op == "drain":
+        if op == "drain":  # read until a settled round reads nothing: all the peer sent is through
             got = bytearray()
             while True:
-                try:
-                    data = s.recv(_CHUNK)
-                except BlockingIOError:
-                    ending: Any = "EAGAIN"
+                before = len(got)
+                ending = _drain_once(s, got)
+                if len(got) == before or ending != "EAGAIN":
                     break
-                except OSError as exc:
-                    ending = _err(exc)
-                    break
-                if not data:
-                    ending = "eof"
-                    break
-                got += data
+                pair.settle()
             _check_stream(streams, end, bytes(got))
+            if ending == "EAGAIN":
+                streams.congested[1 - end] = False
             return ("drained", bool(got), ending)
         if op in ("shut_rd", "shut_wr", "shut_rdwr"):
             s.shutdown({"shut_rd": socket.SHUT_RD, "shut_wr": socket.SHUT_WR, "shut_rdwr": socket.SHUT_RDWR}[op])
@@ -215,6 +226,19 @@ def _do(pair: Pair, streams: _Streams, op: str, end: int, arg: int) -> Any:
     except OSError as exc:
         return _err(exc)
     raise ValueError(f"unknown op {op!r}")
+
+
+def _drain_once(s: Any, got: bytearray) -> Any:
+    while True:
+        try:
+            data = s.recv(_CHUNK)
+        except BlockingIOError:
+            return "EAGAIN"
+        except OSError as exc:
+            return _err(exc)
+        if not data:
+            return "eof"
+        got += data
 
 
 def _received(streams: _Streams, end: int, data: bytes) -> Any:
@@ -243,11 +267,31 @@ def run_sequence(pair: Pair, seq: list[tuple[str, int, int]]) -> list[Any]:
         for op, end, arg in seq:
             result = _do(pair, streams, op, end, arg)
             pair.settle()
-            ready = tuple(None if pair.closed[i] else pair.readiness(i) for i in (0, 1))
+            ready = tuple(None if pair.closed[i] else
+                          pair.readiness(i) & ~(selectors.EVENT_WRITE if streams.congested[i] else 0)
+                          for i in (0, 1))
             outcomes.append((result, ready))
     finally:
         pair.finish()
     return outcomes
+
+
+def random_sequence(rng: Any, length: int, max_size: int = 4096) -> list[tuple[str, int, int]]:
+    """A random sequence of ``length`` ops from ``rng`` (a ``random.Random``), for the campaign."""
+    names = sorted(OPS)
+    return [(op, rng.randrange(2), rng.randint(1, max_size) if OPS[op] else 0)
+            for op in (rng.choice(names) for _ in range(length))]
+
+
+def compare(seq: list[tuple[str, int, int]], seed: int = 0) -> Any:
+    """Run ``seq`` on a real pair and a fake one; the first difference, or None. A difference is
+    checked again with a real pair that settles 50 ms per op, so that only a kernel that was slow
+    to deliver a segment is forgiven."""
+    fake = run_sequence(FakePair(seed), seq)
+    diff = first_difference(seq, run_sequence(RealPair(), seq), fake)
+    if diff is not None:
+        diff = first_difference(seq, run_sequence(RealPair(settle_s=0.05), seq), fake)
+    return diff
 
 
 def first_difference(seq: list[tuple[str, int, int]], real: list[Any], fake: list[Any]) -> Any:
