@@ -1,5 +1,5 @@
 # fakes.socket: FakeSocket, a front-end that behaves like a non-blocking socket.socket.
-# Owns: FakeSocket. Imports: stdlib, fakes.{errors,backend (types only)}. Never the network's internals.
+# Owns: FakeSocket. Imports: stdlib, fakes.{errors,socket_streams,backend (types only)}. Never the network's internals.
 """A fake ``socket.socket``.
 
 :class:`FakeSocket` behaves like a real TCP socket down to the exception
@@ -20,12 +20,12 @@ be answered at once is answered, and a call that would have to wait raises
 from __future__ import annotations
 
 import errno
-import io
 import socket as _socket
 import struct
 from operator import index as _index
 from typing import TYPE_CHECKING, Any
 
+from . import socket_streams
 from ._compiled import mypyc_attr
 from .errors import FakeBlockingError, errno_name, fake_oserror
 
@@ -99,6 +99,19 @@ def _byte_buffer(data: Any) -> bytes | bytearray | memoryview:
     if view.ndim != 1 or view.itemsize != 1 or view.format not in ("B", "b", "c"):
         return view.cast("B")
     return view
+
+
+def _into(buffer: Any, nbytes: int, func: str, too_small: str) -> tuple[memoryview, int]:
+    """The byte view of a ``*_into`` call's ``buffer`` and how many bytes to read (0: its length)."""
+    view = memoryview(buffer).cast("B")
+    nbytes = _index(nbytes)
+    if nbytes < 0:
+        raise ValueError(f"negative buffersize in {func}")
+    if nbytes == 0:
+        return view, len(view)
+    if nbytes > len(view):
+        raise ValueError(too_small)
+    return view, nbytes
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -204,14 +217,7 @@ class FakeSocket:
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         """Like :meth:`recv`, into ``buffer``; returns the number of bytes written (0 for an empty
         buffer, in any state, as CPython)."""
-        view = memoryview(buffer).cast("B")
-        nbytes = _index(nbytes)
-        if nbytes < 0:
-            raise ValueError("negative buffersize in recv_into")
-        if nbytes == 0:
-            nbytes = len(view)
-        elif nbytes > len(view):
-            raise ValueError("buffer too small for requested bytes")
+        view, nbytes = _into(buffer, nbytes, "recv_into", "buffer too small for requested bytes")
         if nbytes == 0:
             return 0
         if self._fd < 0:
@@ -300,14 +306,7 @@ class FakeSocket:
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, None]:
         """``(recv_into(buffer, nbytes), None)`` (an empty buffer asks too, as recvfrom(0))."""
-        view = memoryview(buffer).cast("B")
-        nbytes = _index(nbytes)
-        if nbytes < 0:
-            raise ValueError("negative buffersize in recvfrom_into")
-        if nbytes == 0:
-            nbytes = len(view)
-        elif nbytes > len(view):
-            raise ValueError("nbytes is greater than the length of the buffer")
+        view, nbytes = _into(buffer, nbytes, "recvfrom_into", "nbytes is greater than the length of the buffer")
         data = self._recv(nbytes, flags)
         view[:len(data)] = data
         return len(data), None
@@ -341,59 +340,15 @@ class FakeSocket:
         return len(data), [], 0, None
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
-        """As ``socket.sendfile``: a non-blocking socket raises ValueError ("non-blocking sockets are
-        not supported"); in blocking mode the file's bytes from ``offset`` (``count`` of them, or to
-        the end) are sent with :meth:`sendall` and the file is left after the last byte sent."""
-        if "b" not in getattr(file, "mode", "b"):
-            raise ValueError("file should be opened in binary mode")
-        if not self.type & _socket.SOCK_STREAM:
-            raise ValueError("only SOCK_STREAM type sockets are supported")
-        if count is not None:
-            if not isinstance(count, int):
-                raise TypeError(f"count must be a positive integer (got {count!r})")
-            if count <= 0:
-                raise ValueError(f"count must be a positive integer (got {count!r})")
-        if self._timeout == 0:
-            raise ValueError("non-blocking sockets are not supported")
-        if offset:
-            file.seek(offset)
-        data = file.read(count) if count is not None else file.read()
-        if data:
-            self.sendall(data)
-        if hasattr(file, "seek"):
-            file.seek(offset + len(data))
-        return len(data)
+        """As ``socket.sendfile``: ValueError on a non-blocking socket; see :mod:`fakes.socket_streams`."""
+        return socket_streams.sendfile(self, file, offset, count)
 
     def makefile(self, mode: str = "r", buffering: int | None = None, *, encoding: str | None = None,
                  errors: str | None = None, newline: str | None = None) -> Any:
-        """An I/O stream over the socket, built as ``socket.socket.makefile`` builds it (a
-        ``socket.SocketIO`` in the ``io`` buffers): on a non-blocking socket reads give None (raw)
-        or what is there, writes what the buffer takes; close() of the socket waits for its streams."""
-        if not set(mode) <= {"r", "w", "b"}:
-            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
-        writing = "w" in mode
-        reading = "r" in mode or not writing
-        binary = "b" in mode
-        raw = _socket.SocketIO(self, ("r" if reading else "") + ("w" if writing else ""))  # type: ignore[arg-type]
+        """As ``socket.makefile``: ``io`` streams over a ``socket.SocketIO``; see :mod:`fakes.socket_streams`."""
+        stream = socket_streams.makefile(self, mode, buffering, encoding, errors, newline)
         self._io_refs += 1
-        if buffering is None or buffering < 0:
-            buffering = io.DEFAULT_BUFFER_SIZE
-        if buffering == 0:
-            if not binary:
-                raise ValueError("unbuffered streams must be binary")
-            return raw
-        buffer: Any
-        if reading and writing:
-            buffer = io.BufferedRWPair(raw, raw, buffering)  # type: ignore[arg-type]
-        elif reading:
-            buffer = io.BufferedReader(raw, buffering)
-        else:
-            buffer = io.BufferedWriter(raw, buffering)
-        if binary:
-            return buffer
-        text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline)
-        text.mode = mode  # type: ignore[misc]
-        return text
+        return stream
 
     def _decref_socketios(self) -> None:
         """What ``socket.SocketIO.close`` calls: one stream fewer; close now if close() was waiting."""

@@ -385,3 +385,63 @@ def test_makefile_streams_on_a_non_blocking_socket(world):
     assert a.fileno() == -1
     for stream in (reader, raw):
         stream.close()
+
+
+# -- FINs behind full buffers, late resets ----------------------------------------------------------------
+
+
+def fill(sock):
+    with pytest.raises(BlockingIOError):
+        while True:
+            sock.send(b"f" * 65536)
+
+
+@worlds(["real-tcp", "fake-tcp"])
+def test_a_fin_behind_a_full_buffer_has_not_arrived(world):
+    a, b = world.pair()
+    fill(b)
+    b.close()  # its FIN waits behind the data a has no room for
+    world.settle()
+    assert len(a.recv(32)) == 32
+    assert a.getpeername()
+    a.send(b"x")  # reaches the closed b: a reset, before a had the FIN
+    world.settle()
+    with pytest.raises(ConnectionResetError):
+        while True:
+            a.send(b"y")
+            world.settle()
+
+
+@worlds(["real-tcp", "fake-tcp"])
+def test_our_fin_behind_a_full_buffer_keeps_the_connection(world):
+    a, b = world.pair()
+    b.shutdown(socket.SHUT_WR)
+    world.settle()
+    fill(a)
+    a.shutdown(socket.SHUT_RDWR)  # the FIN waits behind the data b does not read
+    world.settle()
+    assert a.getpeername() == b.getsockname()
+
+
+@worlds(TCP_WORLDS)
+def test_a_reset_after_the_close_handshake_changes_nothing(world):
+    a, b = world.pair()
+    a.shutdown(socket.SHUT_RDWR)
+    world.settle()
+    b.shutdown(socket.SHUT_RDWR)
+    world.settle()
+    abort(b)
+    world.settle()
+    assert so_error(a) == 0
+    assert a.recv(10) == b""
+
+
+@worlds(TCP_WORLDS)
+def test_a_fin_to_a_closed_socket_ends_the_connection(world):
+    a, b = world.pair()
+    a.close()
+    world.settle()
+    b.shutdown(socket.SHUT_WR)  # a's kernel side still acknowledges it
+    world.settle()
+    assert errno_of(b.shutdown, socket.SHUT_WR) == errno.ENOTCONN
+    assert errno_of(b.getpeername) == errno.ENOTCONN
