@@ -10,7 +10,8 @@ time of what went before at the link's bandwidth (scheduled on the pipe's
 unread bytes (or, for a closed receiver, draws a reset; for one shut down
 both ways that has not had the peer's FIN, resets the connection, as Linux
 does), FIN and CLOSE are EOF, and RST resets the receiver: ECONNRESET, or
-EPIPE if the peer's FIN had arrived (as Linux in CLOSE_WAIT).
+EPIPE if the peer's FIN had arrived and the receiver sent none (as Linux in
+CLOSE_WAIT).
 """
 
 from __future__ import annotations
@@ -80,10 +81,10 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
         if kind != RST and receiver.state == CLOSED and pipe.sender is not None:
             pipe.sender.fin_acked = True  # a closed socket's kernel side still acknowledges a FIN
         return
-    if kind == RST:  # ECONNRESET, or EPIPE if the peer's FIN had come (as Linux in CLOSE_WAIT)
+    if kind == RST:  # ECONNRESET, or EPIPE in CLOSE_WAIT (the peer's FIN came, the receiver sent none)
         if finished(receiver):
             return  # FINs went both ways: the connection is over, a late RST changes nothing
-        receiver.pending_error = _EPIPE if receiver.fin_received else _ECONNRESET
+        receiver.pending_error = _EPIPE if receiver.fin_received and not receiver.shut_write else _ECONNRESET
         receiver.eof_received = receiver.peer_gone = receiver.was_reset = True
         receiver.fin_waiting = 0
     elif len(receiver.unread) > receiver.rcvbuf:

@@ -445,3 +445,15 @@ def test_a_fin_to_a_closed_socket_ends_the_connection(world):
     world.settle()
     assert errno_of(b.shutdown, socket.SHUT_WR) == errno.ENOTCONN
     assert errno_of(b.getpeername) == errno.ENOTCONN
+
+
+@worlds(["real-tcp", "fake-tcp"])
+def test_a_reset_after_fins_both_ways_that_did_not_all_arrive_is_econnreset(world):
+    a, b = world.pair()
+    fill(a)
+    a.shutdown(socket.SHUT_WR)  # a's FIN waits behind the full buffer
+    b.shutdown(socket.SHUT_WR)  # b's arrives: a is in CLOSING, not CLOSE_WAIT
+    world.settle()
+    abort(b)
+    world.settle()
+    assert so_error(a) == errno.ECONNRESET
