@@ -350,3 +350,20 @@ def test_deviation_a_reset_loses_nothing_sent_before_it():
         while True:
             got += len(a.recv(1 << 20))
     assert got == sent
+
+
+def test_deviation_a_full_peers_send_buffer_counts_as_arrived():
+    # Linux: what a full peer still holds in its send buffer arrives later (when the window opens) and
+    # resets a socket shut both ways since; the fake holds sndbuf + rcvbuf as arrived, so nothing comes
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    a.shutdown(socket.SHUT_RD)
+    with pytest.raises(BlockingIOError):
+        while True:
+            b.send(b"x" * 65536)
+    while a.recv(65536):
+        pass
+    a.shutdown(socket.SHUT_RDWR)
+    net.run_until_idle()
+    with pytest.raises(BrokenPipeError):  # Linux: ConnectionResetError
+        a.send(b"")
