@@ -47,7 +47,7 @@ from .socket import Address, FakeSocket
 from .socket_table import NetworkSockets, SocketTable, addr_key
 from .tcp_segments import fail, transmit
 from .tcp_state import (CLOSE, CLOSED, CONNECTED, CONNECTING, FAILED, LISTENING, RST, UNCONNECTED, ListenQueues,
-                        Pipe, TcpEndpoint, describe, notify, readiness, refresh)
+                        Pipe, TcpEndpoint, describe, finished, notify, readiness, refresh)
 from .timeline import Timeline
 from .trace import Trace
 
@@ -388,7 +388,15 @@ class FakeNetwork(NetworkSockets):
         return tcp_calls.so_error(sock._ep)
 
     def sock_shutdown(self, sock: FakeSocket, how: int) -> None:
-        tcp_calls.shutdown(sock._ep, how)
+        endpoint: TcpEndpoint = sock._ep
+        if endpoint.state == LISTENING:
+            if how != _socket.SHUT_WR:  # Linux: SHUT_RD on a listener stops it (still bound; listen() again)
+                self._close_listener(endpoint)
+                endpoint.queues = None
+                endpoint.state = UNCONNECTED
+                refresh(endpoint)
+            return
+        tcp_calls.shutdown(endpoint, how)
 
     def sock_connect_ex(self, sock: FakeSocket, addr: Address) -> int:
         endpoint: TcpEndpoint = sock._ep
@@ -407,6 +415,10 @@ class FakeNetwork(NetworkSockets):
         if state == CONNECTED:
             if endpoint.connect_reported:
                 return errno.EISCONN
+            if finished(endpoint):  # Linux: the connection is over before connect reported it
+                err = endpoint.pending_error or errno.ECONNABORTED
+                self._forget_connection(endpoint)
+                return err
             endpoint.connect_reported = True
             return 0
         if state == FAILED:
@@ -417,6 +429,30 @@ class FakeNetwork(NetworkSockets):
             refresh(endpoint)
             return err
         return errno.EISCONN  # listening
+
+    def _forget_connection(self, endpoint: TcpEndpoint) -> None:
+        """A finished connection's endpoint becomes an unconnected socket (bound to the same address)
+        that may connect again, as a Linux socket does after connect reported the connection's end."""
+        self._connected.pop(endpoint.serial, None)
+        incoming, outgoing = endpoint.incoming, endpoint.outgoing
+        if incoming is not None:
+            incoming.receiver = None  # what the old peer still sends goes nowhere
+            incoming.in_flight.clear()
+        if outgoing is not None:
+            outgoing.sender = None
+        endpoint.incoming = endpoint.outgoing = None
+        endpoint.state = UNCONNECTED
+        endpoint.serial = 0
+        endpoint.peer = None
+        endpoint.peer_key = ""
+        endpoint.unread.clear()
+        endpoint.pending_error = 0
+        endpoint.eof_received = endpoint.fin_received = endpoint.peer_closed = False
+        endpoint.fin_waiting = 0
+        endpoint.fin_acked = False
+        endpoint.shut_read = endpoint.shut_write = False
+        endpoint.peer_gone = endpoint.was_reset = endpoint.connect_reported = endpoint.reset_sent = False
+        refresh(endpoint)
 
     def sock_accept(self, sock: FakeSocket) -> tuple[FakeSocket, Any]:
         listener: TcpEndpoint = sock._ep
@@ -516,9 +552,14 @@ class FakeNetwork(NetworkSockets):
         queues.delayed.clear()
         queues.waiting.clear()
 
+    def sock_buffer_size(self, sock: FakeSocket, optname: int) -> int:
+        """``getsockopt(SO_SNDBUF/SO_RCVBUF)`` when setsockopt set none: the endpoint's configured size."""
+        endpoint: TcpEndpoint = sock._ep
+        return endpoint.sndbuf if optname == _socket.SO_SNDBUF else endpoint.rcvbuf
+
     def sock_peername(self, sock: FakeSocket) -> tuple[str, int]:
         endpoint: TcpEndpoint = sock._ep
-        if endpoint.state == CONNECTED and not endpoint.was_reset:
+        if endpoint.state == CONNECTED and not finished(endpoint):
             return endpoint.peer  # type: ignore[return-value]
         raise fake_oserror(errno.ENOTCONN)
 

@@ -1,5 +1,5 @@
 # fakes.socket: FakeSocket, a front-end that behaves like a non-blocking socket.socket.
-# Owns: FakeSocket. Imports: stdlib, fakes.{errors,backend (types only)}. Never the network's internals.
+# Owns: FakeSocket. Imports: stdlib, fakes.{errors,socket_streams,backend (types only)}. Never the network's internals.
 """A fake ``socket.socket``.
 
 :class:`FakeSocket` behaves like a real TCP socket down to the exception
@@ -25,6 +25,7 @@ import struct
 from operator import index as _index
 from typing import TYPE_CHECKING, Any
 
+from . import socket_streams
 from ._compiled import mypyc_attr
 from .errors import FakeBlockingError, errno_name, fake_oserror
 
@@ -49,6 +50,11 @@ _EALREADY = errno.EALREADY
 _SOL_SOCKET = _socket.SOL_SOCKET
 _SO_ERROR = _socket.SO_ERROR
 _SO_LINGER = _socket.SO_LINGER
+_SO_ACCEPTCONN = _socket.SO_ACCEPTCONN
+_SO_SNDBUF = _socket.SO_SNDBUF
+_SO_RCVBUF = _socket.SO_RCVBUF
+_MIN_SNDBUF, _MIN_RCVBUF = 4608, 2304  # Linux's SOCK_MIN_SNDBUF/SOCK_MIN_RCVBUF (as getsockopt shows them)
+_BUF_MAX = 212992  # Linux's default net.core.wmem_max/rmem_max: setsockopt clamps to it before doubling
 _SHUTS = (_socket.SHUT_RD, _socket.SHUT_WR, _socket.SHUT_RDWR)
 _DEFAULT_BACKLOG = min(_socket.SOMAXCONN, 128)
 
@@ -95,6 +101,19 @@ def _byte_buffer(data: Any) -> bytes | bytearray | memoryview:
     return view
 
 
+def _into(buffer: Any, nbytes: int, func: str, too_small: str) -> tuple[memoryview, int]:
+    """The byte view of a ``*_into`` call's ``buffer`` and how many bytes to read (0: its length)."""
+    view = memoryview(buffer).cast("B")
+    nbytes = _index(nbytes)
+    if nbytes < 0:
+        raise ValueError(f"negative buffersize in {func}")
+    if nbytes == 0:
+        return view, len(view)
+    if nbytes > len(view):
+        raise ValueError(too_small)
+    return view, nbytes
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)
 class FakeSocket:
     """A fake TCP socket. Create them with a network (``net.socket()``, ``net.connect()``,
@@ -106,7 +125,7 @@ class FakeSocket:
     """
 
     __slots__ = ("name", "family", "type", "proto", "_backend", "_trace", "_fd", "_ep",
-                 "_timeout", "_blocking", "_opts", "_abort", "__weakref__")
+                 "_timeout", "_blocking", "_opts", "_abort", "_listening", "_io_refs", "_closing", "__weakref__")
 
     def __init__(self, backend: Backend, name: str, fd: int, family: int = _socket.AF_INET,
                  type: int = _socket.SOCK_STREAM, proto: int = 0, blocking: bool = False) -> None:
@@ -126,6 +145,9 @@ class FakeSocket:
         self._blocking = blocking
         self._opts: dict[tuple[int, int], Any] = {}
         self._abort = False
+        self._listening = False  # SO_ACCEPTCONN
+        self._io_refs = 0  # open makefile() streams: close() waits for them, as socket.socket's does
+        self._closing = False
 
     # -- identity and state --------------------------------------------------------------
 
@@ -163,13 +185,20 @@ class FakeSocket:
     # -- data -------------------------------------------------------------------------------
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        """Up to ``bufsize`` bytes; ``b""`` at EOF; ``BlockingIOError`` if none are there yet."""
-        if self._fd < 0:
-            raise _ebadf()
+        """Up to ``bufsize`` bytes; ``b""`` at EOF; ``BlockingIOError`` if none are there yet.
+        ``recv(0)`` is ``b""`` in any state, closed included, as CPython answers it without a call."""
         if bufsize.__class__ is not int:
             bufsize = _index(bufsize)
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""
+        return self._recv(bufsize, flags)
+
+    def _recv(self, bufsize: int, flags: int) -> bytes:
+        """One recv call of ``bufsize`` bytes (0 included: recvfrom(0) makes the call, as CPython)."""
+        if self._fd < 0:
+            raise _ebadf()
         if flags:
             self._no_flags(flags)
         trace = self._trace
@@ -186,17 +215,13 @@ class FakeSocket:
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        """Like :meth:`recv`, into ``buffer``; returns the number of bytes written."""
+        """Like :meth:`recv`, into ``buffer``; returns the number of bytes written (0 for an empty
+        buffer, in any state, as CPython)."""
+        view, nbytes = _into(buffer, nbytes, "recv_into", "buffer too small for requested bytes")
+        if nbytes == 0:
+            return 0
         if self._fd < 0:
             raise _ebadf()
-        view = memoryview(buffer).cast("B")
-        nbytes = _index(nbytes)
-        if nbytes < 0:
-            raise ValueError("negative buffersize in recv_into")
-        if nbytes == 0:
-            nbytes = len(view)
-        elif nbytes > len(view):
-            raise ValueError("buffer too small for requested bytes")
         data = self.recv(nbytes, flags)
         view[:len(data)] = data
         return len(data)
@@ -215,9 +240,7 @@ class FakeSocket:
         cls = data.__class__
         if cls is not bytes and cls is not bytearray:
             data = _byte_buffer(data)
-        if not data:
-            return 0
-        if self._blocking:
+        if self._blocking and data:
             return self._send_blocking(data, "send")
         trace = self._trace
         if trace is None:
@@ -237,9 +260,9 @@ class FakeSocket:
             return
         first = data if data.__class__ is bytes else view
         total = len(view)
-        sent = 0
+        sent = self._send_once(first)  # at least one send, as CPython: sendall(b"") reports EPIPE too
         while sent < total:
-            sent += self._send_once(view[sent:] if sent else first)
+            sent += self._send_once(view[sent:])
 
     def sendmsg(self, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
         """Send the concatenation of ``buffers`` in ONE send (as the kernel does): some of it,
@@ -257,9 +280,7 @@ class FakeSocket:
         if address is not None:
             _check_addr(address, "sendmsg", self.family)
         data: bytes | bytearray | memoryview = parts[0] if len(parts) == 1 else b"".join(parts)
-        if not data:
-            return 0
-        if self._blocking:
+        if self._blocking and data:
             return self._send_blocking(data, "sendmsg")
         return self._send_once(data)
 
@@ -276,18 +297,71 @@ class FakeSocket:
         return self.send(data, flags)
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, None]:
-        """``(recv(bufsize), None)``: a TCP socket's recvfrom gives no address, as on Linux."""
-        return self.recv(bufsize, flags), None
+        """``(recv(bufsize), None)``: a TCP socket's recvfrom gives no address, as on Linux. Unlike
+        recv, ``recvfrom(0)`` asks: EAGAIN with nothing there, b"" with data or at EOF."""
+        bufsize = _index(bufsize)
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recvfrom")
+        return self._recv(bufsize, flags), None
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, None]:
-        """``(recv_into(buffer, nbytes), None)``."""
-        return self.recv_into(buffer, nbytes, flags), None
+        """``(recv_into(buffer, nbytes), None)`` (an empty buffer asks too, as recvfrom(0))."""
+        view, nbytes = _into(buffer, nbytes, "recvfrom_into", "nbytes is greater than the length of the buffer")
+        data = self._recv(nbytes, flags)
+        view[:len(data)] = data
+        return len(data), None
 
     def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[bytes, list[Any], int, None]:
         """``(recv(bufsize), [], 0, None)``: no ancillary data, no flags, no address on TCP."""
+        bufsize = _index(bufsize)
+        if bufsize < 0:
+            raise ValueError("negative buffer size in recvmsg()")
         if _index(ancbufsize) < 0:
             raise ValueError("negative buffer size in recvmsg()")
-        return self.recv(bufsize, flags), [], 0, None
+        return self._recv(bufsize, flags), [], 0, None
+
+    def recvmsg_into(self, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> tuple[int, list[Any], int, None]:
+        """Scatter one recv over the writable ``buffers`` in order: ``(nbytes, [], 0, None)``."""
+        if _index(ancbufsize) < 0:
+            raise ValueError("negative buffer size in recvmsg_into()")
+        views = [memoryview(b).cast("B") for b in buffers]
+        for v in views:
+            if v.readonly:
+                raise TypeError("recvmsg_into() argument 1 must be an iterable of single-segment "
+                                "read-write buffers")
+        data = self._recv(sum(len(v) for v in views), flags)
+        at = 0
+        for v in views:
+            if at >= len(data):
+                break
+            k = min(len(v), len(data) - at)
+            v[:k] = data[at:at + k]
+            at += k
+        return len(data), [], 0, None
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """As ``socket.sendfile``: ValueError on a non-blocking socket; see :mod:`fakes.socket_streams`."""
+        return socket_streams.sendfile(self, file, offset, count)
+
+    def makefile(self, mode: str = "r", buffering: int | None = None, *, encoding: str | None = None,
+                 errors: str | None = None, newline: str | None = None) -> Any:
+        """As ``socket.makefile``: ``io`` streams over a ``socket.SocketIO``; see :mod:`fakes.socket_streams`."""
+        stream = socket_streams.makefile(self, mode, buffering, encoding, errors, newline)
+        self._io_refs += 1
+        return stream
+
+    def _decref_socketios(self) -> None:
+        """What ``socket.SocketIO.close`` calls: one stream fewer; close now if close() was waiting."""
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closing:
+            self.close()
+
+    def dup(self) -> FakeSocket:
+        """Not modelled (two fds on one connection): raises OSError EOPNOTSUPP (see docs/fakes.md)."""
+        if self._fd < 0:
+            raise _ebadf()
+        raise OSError(errno.EOPNOTSUPP, "a FakeSocket cannot be duplicated (one fd per fake connection)")
 
     def _send_once(self, data: bytes | bytearray | memoryview) -> int:
         trace = self._trace
@@ -339,10 +413,10 @@ class FakeSocket:
 
     def connect_ex(self, address: Address) -> int:
         """Start connecting; returns an errno: EINPROGRESS (started), EALREADY (in progress),
-        0 (finished: reported once), EISCONN (connected), ECONNREFUSED, ..."""
-        if self._fd < 0:
-            raise _ebadf()
+        0 (finished: reported once), EISCONN (connected), ECONNREFUSED, EBADF (closed), ..."""
         addr = _check_addr(address, "connect_ex", self.family)
+        if self._fd < 0:
+            return errno.EBADF  # returned, not raised, as a real closed socket's connect_ex does
         err = self._connect_ex(addr)
         if err == _EINPROGRESS and self._blocking:
             err = self._connect_ex(addr)  # done already if it took no virtual time
@@ -375,11 +449,25 @@ class FakeSocket:
                 return err
             if optname == _socket.SO_TYPE:
                 return int(self.type)
+            if optname == _SO_ACCEPTCONN and buflen is None:
+                return int(self._listening)
+            if (optname == _SO_SNDBUF or optname == _SO_RCVBUF) and buflen is None:
+                return self._buffer_size(optname)
         value = self._opts.get((level, optname), 0)
         if buflen is None:
             return value if isinstance(value, int) else int.from_bytes(bytes(value)[:4], "little")
         raw = bytes(value) if not isinstance(value, int) else value.to_bytes(4, "little", signed=True)
         return raw[:buflen].ljust(buflen, b"\0")
+
+    def _buffer_size(self, optname: int) -> int:
+        """SO_SNDBUF/SO_RCVBUF: what setsockopt set, doubled and clamped as Linux does, else the
+        size the backend configured (FakeNetwork: the Endpoint rules' sndbuf/rcvbuf)."""
+        value = self._opts.get((_SOL_SOCKET, optname))
+        if isinstance(value, int):
+            low = _MIN_SNDBUF if optname == _SO_SNDBUF else _MIN_RCVBUF
+            return max(low, 2 * min(value & 0x7FFFFFFF, _BUF_MAX))
+        size = getattr(self._backend, "sock_buffer_size", None)
+        return int(size(self, optname)) if size is not None else 0
 
     def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
         """Store an option. SO_LINGER with ``(on, 0)`` makes :meth:`close` reset the connection,
@@ -433,6 +521,8 @@ class FakeSocket:
         except OSError as exc:
             self._record("shutdown", (how,), errno_name(exc.errno))
             raise
+        if how != _socket.SHUT_WR:
+            self._listening = False  # a listener shut for reading stops listening
         if self._trace is not None:
             self._record("shutdown", (how,), None)
 
@@ -440,6 +530,9 @@ class FakeSocket:
         """Close the socket (again: nothing happens). Unread data or SO_LINGER 0 resets the
         connection; otherwise the peer reads EOF after the data already sent."""
         if self._fd < 0:
+            return
+        if self._io_refs > 0:  # makefile() streams still open: the last one's close() closes
+            self._closing = True
             return
         self._backend.sock_close(self, self._abort)
         self._fd = -1
@@ -473,6 +566,7 @@ class FakeSocket:
         except OSError as exc:
             self._record("listen", (self._backend.sock_sockname(self),), errno_name(exc.errno))
             raise
+        self._listening = True
         if self._trace is not None:
             self._record("listen", (self._backend.sock_sockname(self),), None)
 

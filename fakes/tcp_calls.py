@@ -8,8 +8,10 @@ Errors match Linux TCP: recv/send on a connecting socket -> EAGAIN; recv on
 an unconnected or listening one -> ENOTCONN; send -> EPIPE; a pending error
 (a reset, a refused connect) is reported once by the next recv, send or
 SO_ERROR, then recv returns b"" and send raises EPIPE; unread data is read
-before a reset is reported; sending after the peer closed raises EPIPE at
-once (as a socketpair does; real TCP lets the first send through).
+before a reset is reported, unless the peer's FIN came first (then recv
+returns b"" and the error stays pending for send and SO_ERROR); sending to a
+peer that closed is accepted, and the reset it draws fails the next send
+(EPIPE). After SHUT_RD, reading opens no window for the peer (as Linux).
 
 The common case - no per-call limit, no fault watching, an immediate link -
 is written inline: it is the simulation's hot path.
@@ -21,8 +23,8 @@ import errno
 from typing import Any
 
 from .errors import fake_oserror
-from .tcp_segments import take_error, transmit
-from .tcp_state import CONNECTED, CONNECTING, DATA, FAILED, FIN, LISTENING, READ, Pipe, TcpEndpoint, notify, refresh
+from .tcp_segments import fin_arrives, take_error, transmit
+from .tcp_state import CONNECTED, CONNECTING, DATA, FAILED, FIN, READ, Pipe, TcpEndpoint, finished, notify, refresh
 
 __all__ = ["recv", "send", "shutdown", "so_error"]
 
@@ -42,7 +44,8 @@ def _capped(count: int, limit: Any, chooser: Any, label: str) -> int:
 
 
 def recv(endpoint: TcpEndpoint, n: int, chooser: Any) -> bytes:
-    """Up to ``n`` unread bytes; b"" at EOF; raises EAGAIN, ENOTCONN or the pending error."""
+    """Up to ``n`` unread bytes; b"" at EOF; raises EAGAIN, ENOTCONN or the pending error (``n`` 0
+    as Linux: b"" when data is there, else what a recv with nothing there says)."""
     if endpoint.state != CONNECTED:
         return _recv_unconnected(endpoint)
     unread = endpoint.unread
@@ -60,19 +63,23 @@ def recv(endpoint: TcpEndpoint, n: int, chooser: Any) -> bytes:
             data = bytes(unread[:k])
             del unread[:k]
         incoming: Pipe = endpoint.incoming  # type: ignore[assignment]
-        if incoming.used >= incoming.capacity:
+        if endpoint.shut_read:
+            pass  # Linux opens no window after SHUT_RD: what is read does not make room for more
+        elif incoming.used >= incoming.capacity:
             incoming.used -= k
             if incoming.sender is not None:
                 refresh(incoming.sender)  # its send buffer has room again
         else:
             incoming.used -= k
+        if endpoint.fin_waiting and len(unread) <= endpoint.rcvbuf:
+            fin_arrives(endpoint, endpoint.fin_waiting)
         if not unread and not (endpoint.eof_received or endpoint.pending_error or endpoint.shut_read):
             mask = endpoint.readiness
             if mask & READ:
                 notify(endpoint, mask & ~READ)  # drained: no longer readable
         return data
-    if n == 0:
-        return b""
+    if endpoint.fin_received:
+        return b""  # the peer's FIN came first: EOF, and an error (a later RST) stays pending, as on Linux
     if endpoint.pending_error:
         raise take_error(endpoint)
     if endpoint.eof_received or endpoint.shut_read:
@@ -92,7 +99,8 @@ def _recv_unconnected(endpoint: TcpEndpoint) -> bytes:
 
 
 def send(endpoint: TcpEndpoint, data: Any, chooser: Any) -> int:
-    """How many bytes of ``data`` (non-empty) the pipe accepts; raises EAGAIN, EPIPE or the pending error."""
+    """How many bytes of ``data`` the pipe accepts; raises EAGAIN, EPIPE or the pending error.
+    An empty ``data`` checks the errors as Linux does and returns 0 (even when the buffer is full)."""
     if endpoint.state != CONNECTED:
         if endpoint.state == CONNECTING:
             raise fake_oserror(_EAGAIN)
@@ -103,11 +111,13 @@ def send(endpoint: TcpEndpoint, data: Any, chooser: Any) -> int:
         raise take_error(endpoint)
     if endpoint.shut_write or endpoint.peer_gone:
         raise fake_oserror(_EPIPE)
+    n = len(data)
+    if not n:
+        return 0
     out: Pipe = endpoint.outgoing  # type: ignore[assignment]
     free = out.capacity - out.used
     if free <= 0:
         raise fake_oserror(_EAGAIN)
-    n = len(data)
     k = n if n < free else free
     if endpoint.max_send is not None:
         k = _capped(k, endpoint.max_send, chooser, "send-size")
@@ -128,7 +138,8 @@ def send(endpoint: TcpEndpoint, data: Any, chooser: Any) -> int:
     receiver = out.receiver
     if receiver is not None:
         out.used += k
-        if out.immediate and not out.in_flight and receiver.state == CONNECTED and not receiver.was_reset:
+        if (out.immediate and not out.in_flight and receiver.state == CONNECTED and not receiver.was_reset
+                and not receiver.shut_read):
             receiver.unread += data if k == n else data[:k]  # delivered now (transmit, inlined)
             mask = receiver.readiness
             if not mask & READ:
@@ -143,11 +154,11 @@ def send(endpoint: TcpEndpoint, data: Any, chooser: Any) -> int:
 
 
 def shutdown(endpoint: TcpEndpoint, how: int) -> None:
-    """SHUT_RD, SHUT_WR or SHUT_RDWR; raises ENOTCONN when not connected (a listener: nothing happens)."""
-    if endpoint.state == LISTENING:
-        return
-    if endpoint.state != CONNECTED or endpoint.was_reset:
+    """SHUT_RD, SHUT_WR or SHUT_RDWR on a connection; raises ENOTCONN when not connected or when the
+    connection is over (reset, or FINs both ways). A listener is the network's (it stops listening)."""
+    if endpoint.state != CONNECTED or finished(endpoint):
         raise fake_oserror(_ENOTCONN)
+    endpoint.connect_reported = True  # Linux: a shut socket is SS_CONNECTED (connect_ex then says EISCONN)
     if how != _SHUT_WR:
         endpoint.shut_read = True
     if how != _SHUT_RD and not endpoint.shut_write:

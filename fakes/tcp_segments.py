@@ -7,9 +7,11 @@
 with nothing in flight, else after the link's latency plus the serialization
 time of what went before at the link's bandwidth (scheduled on the pipe's
 :class:`~fakes.timeline.Timeline`). On arrival, data joins the receiver's
-unread bytes (or, for a closed receiver, draws a reset), FIN and CLOSE are
-EOF, and RST resets the receiver: ECONNRESET, or EPIPE if it had read EOF
-already (as Linux in CLOSE_WAIT).
+unread bytes (or, for a closed receiver, draws a reset; for one shut down
+both ways that has not had the peer's FIN, resets the connection, as Linux
+does), FIN and CLOSE are EOF, and RST resets the receiver: ECONNRESET, or
+EPIPE if the peer's FIN had arrived and the receiver sent none (as Linux in
+CLOSE_WAIT).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import errno
 from typing import Any
 
 from .errors import fake_oserror
-from .tcp_state import CLOSE, CLOSED, CONNECTED, DATA, FAILED, FIN, READ, RST, Pipe, TcpEndpoint, refresh
+from .tcp_state import CLOSE, CLOSED, CONNECTED, DATA, FAILED, FIN, READ, RST, Pipe, TcpEndpoint, finished, refresh
 
-__all__ = ["transmit", "reset", "send_fin", "fail", "take_error"]
+__all__ = ["transmit", "reset", "send_fin", "fail", "take_error", "fin_arrives"]
 
 _ECONNRESET = errno.ECONNRESET
 _EPIPE = errno.EPIPE
@@ -61,6 +63,11 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
     alive = receiver.state == CONNECTED and not receiver.was_reset
     if kind == DATA:
         if alive:
+            if receiver.shut_read and receiver.shut_write and not receiver.fin_received:
+                # Linux in FIN_WAIT with the read side shut (RFC 1122): data arriving resets the connection
+                pipe.used -= len(payload)
+                reset(receiver)
+                return
             receiver.unread += payload
             if not receiver.readiness & READ:
                 refresh(receiver)
@@ -71,15 +78,35 @@ def _arrive(pipe: Pipe, kind: int, payload: Any) -> None:
             transmit(receiver.outgoing, RST, None)
         return
     if not alive:
+        if kind != RST and receiver.state == CLOSED and pipe.sender is not None:
+            pipe.sender.fin_acked = True  # a closed socket's kernel side still acknowledges a FIN
         return
-    if kind == FIN:
-        receiver.eof_received = True
-    elif kind == CLOSE:
-        receiver.eof_received = receiver.peer_gone = True
-    else:  # RST: ECONNRESET, or EPIPE if the peer had finished (as Linux in CLOSE_WAIT)
-        receiver.pending_error = _EPIPE if receiver.eof_received else _ECONNRESET
+    if kind == RST:  # ECONNRESET, or EPIPE in CLOSE_WAIT (the peer's FIN came, the receiver sent none)
+        if finished(receiver):
+            return  # FINs went both ways: the connection is over, a late RST changes nothing
+        receiver.pending_error = _EPIPE if receiver.fin_received and not receiver.shut_write else _ECONNRESET
         receiver.eof_received = receiver.peer_gone = receiver.was_reset = True
+        receiver.fin_waiting = 0
+    elif len(receiver.unread) > receiver.rcvbuf:
+        # Unread bytes beyond the receive buffer are, in a real stack, still in the sender's send
+        # buffer with the FIN behind them: it counts when they fit (fin_arrives, from recv)
+        receiver.fin_waiting = kind
+        return
+    else:
+        fin_arrives(receiver, kind)
     refresh(receiver)
+
+
+def fin_arrives(receiver: TcpEndpoint, kind: int) -> None:
+    """A FIN (or a CLOSE: a FIN, as far as the receiver can tell; the data it sends then draws a RST)
+    reaches ``receiver``: EOF after the unread bytes (the caller refreshes its readiness)."""
+    receiver.eof_received = receiver.fin_received = True
+    receiver.fin_waiting = 0
+    sender = receiver.incoming.sender  # type: ignore[union-attr]
+    if sender is not None:
+        sender.fin_acked = True
+    if kind == CLOSE:
+        receiver.peer_closed = True
 
 
 def reset(endpoint: TcpEndpoint) -> bool:

@@ -5,8 +5,8 @@
 
 A connection is two :class:`TcpEndpoint` s joined by two one-way
 :class:`Pipe` s. A pipe carries *segments* - data, FIN (the sender will send
-no more), CLOSE (FIN, and the sender's socket is gone: sending to it is a
-broken pipe) and RST (reset) - in order, each arriving after the link's
+no more), CLOSE (FIN from a socket that is gone: the receiver sees a FIN; the
+data it sends then draws a reset, as on Linux) and RST (reset) - in order, each arriving after the link's
 latency plus the serialization time its bandwidth needs (see
 :mod:`fakes.tcp_segments`). A pipe holds at most ``capacity`` = sender's
 sndbuf + receiver's rcvbuf bytes, counting bytes in flight and bytes arrived
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .config import Link
     from .timeline import Timeline
 
-__all__ = ["TcpEndpoint", "ListenQueues", "Pipe", "readiness", "refresh", "notify", "describe",
+__all__ = ["TcpEndpoint", "ListenQueues", "Pipe", "readiness", "refresh", "notify", "describe", "finished",
            "UNCONNECTED", "LISTENING", "CONNECTING", "CONNECTED", "FAILED", "CLOSED",
            "DATA", "FIN", "CLOSE", "RST", "READ", "WRITE", "DEFAULT_SNDBUF", "DEFAULT_RCVBUF"]
 
@@ -89,9 +89,9 @@ class TcpEndpoint:
 
     __slots__ = (
         "name", "sock", "serial", "state", "local", "peer", "peer_key", "bound_key", "link",
-        "outgoing", "incoming", "unread", "eof_received", "pending_error", "shut_read", "shut_write",
-        "peer_gone", "was_reset", "connect_reported", "reset_sent", "readiness", "watchers", "sndbuf",
-        "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
+        "outgoing", "incoming", "unread", "eof_received", "fin_received", "fin_waiting", "fin_acked", "peer_closed",
+        "pending_error", "shut_read", "shut_write", "peer_gone", "was_reset", "connect_reported", "reset_sent",
+        "readiness", "watchers", "sndbuf", "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
     )
 
     def __init__(self, name: str) -> None:
@@ -108,6 +108,10 @@ class TcpEndpoint:
         self.incoming: Pipe | None = None
         self.unread = bytearray()  # arrived, not read yet
         self.eof_received = False  # FIN (or CLOSE, RST) arrived: after the unread bytes, recv returns b""
+        self.fin_received = False  # FIN or CLOSE arrived (Linux's SOCK_DONE): recv returns b"" before a pending error
+        self.fin_waiting = 0  # FIN or CLOSE arrived behind more than rcvbuf unread bytes: it counts once they fit
+        self.fin_acked = False  # the FIN this endpoint sent has reached the peer
+        self.peer_closed = False  # CLOSE arrived: the peer's socket is gone (for descriptions only; TCP cannot tell)
         self.pending_error = 0  # SO_ERROR, reported once
         self.shut_read = False
         self.shut_write = False
@@ -143,6 +147,12 @@ def readiness(endpoint: TcpEndpoint) -> int:
     if state == CONNECTING or state == CLOSED:
         return 0
     return READ | WRITE
+
+
+def finished(endpoint: TcpEndpoint) -> bool:
+    """A connected endpoint whose connection is over, as Linux's TCP_CLOSE state: it was reset, or
+    FINs went both ways (each reached the other end). Then getpeername and shutdown raise ENOTCONN."""
+    return endpoint.was_reset or (endpoint.fin_received and endpoint.fin_acked)
 
 
 def notify(endpoint: TcpEndpoint, mask: int) -> None:
@@ -190,8 +200,10 @@ def describe(endpoint: TcpEndpoint) -> str:
     parts = [f"connected to {peer[0]}:{peer[1]}"]
     if endpoint.was_reset:
         parts.append("reset")
-    elif endpoint.peer_gone:
+    elif endpoint.peer_gone or endpoint.peer_closed:
         parts.append("peer closed")
+    elif finished(endpoint):
+        parts.append("closed (FIN both ways)")
     elif endpoint.eof_received:
         parts.append("EOF received")
     if endpoint.shut_write and not endpoint.was_reset:

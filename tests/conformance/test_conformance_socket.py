@@ -229,8 +229,8 @@ def test_shutdown_rd_makes_recv_return_eof(world):
 
 @worlds(PAIR_WORLDS)
 def test_sending_after_the_peer_closed_is_a_broken_pipe(world):
-    # a socketpair and the fake fail the first send; real TCP lets one through, then the peer's RST
-    # makes the next one fail. Either way the sender learns within two sends.
+    # a socketpair fails the first send; TCP (real and fake) lets one through, then the peer's RST
+    # makes the next one fail (pinned in test_conformance_tcp_close.py). Either way: within two sends.
     a, b = world.pair()
     b.close()
     world.settle()

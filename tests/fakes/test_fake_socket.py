@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import selectors
 import socket
 import struct
 
@@ -229,13 +230,65 @@ def test_sendall_records_each_partial_send_and_traced_bytes_survive_the_callers_
     assert b.recv(10) == b"abcde"
 
 
-def test_shutdown_of_a_listener_is_ignored_and_bad_how_is_einval():
+def test_shutdown_of_a_listener_stops_it_and_bad_how_is_einval():
     net = FakeNetwork()
     lst = net.listen(("h", 1))
-    lst.shutdown(socket.SHUT_RDWR)
+    lst.shutdown(socket.SHUT_RDWR)  # as Linux (tests/conformance/test_conformance_tcp_close.py)
+    assert "unconnected, bound to h:1" in repr(lst)
     with pytest.raises(OSError) as info:
         lst.shutdown(3)
     assert info.value.errno == errno.EINVAL
+
+
+# -- the deviations from Linux that docs/fakes.md lists, pinned --------------------------------------------
+
+
+def test_deviation_a_listener_shut_for_reading_listens_again():
+    # Linux (a listener bound to port 0): listen() succeeds but connects are refused; the fake listens again
+    net = FakeNetwork()
+    lst = net.listen(("h", 1))
+    lst.shutdown(socket.SHUT_RD)
+    lst.listen()
+    c = net.connect(("h", 1))
+    net.run_until_idle()
+    assert c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+    assert lst.accept()[1] == c.getsockname()
+
+
+def test_deviation_dup_is_not_supported():
+    s = FakeNetwork().socket()
+    with pytest.raises(OSError) as info:
+        s.dup()
+    assert info.value.errno == errno.EOPNOTSUPP
+    s.close()
+    with pytest.raises(OSError) as info:
+        s.dup()
+    assert info.value.errno == errno.EBADF
+
+
+def test_deviation_buffer_options_report_but_do_not_resize():
+    net = FakeNetwork()
+    net.endpoint("client", sndbuf=1000)
+    net.listen(("h", 1))
+    c = net.connect(("h", 1), name="client")
+    net.run_until_idle()
+    assert c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == 1000  # the configured size, not Linux's 16384
+    assert c.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 262144
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 10)
+    assert c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == 4608  # reported as Linux would
+    assert c.send(b"x" * 500_000) == 1000 + 262144  # but the buffer is still the configured one
+
+
+def test_deviation_writable_as_soon_as_one_byte_is_free():
+    # Linux reports EPOLLOUT only once about a third of the send buffer is free; the fake at one byte
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    with pytest.raises(BlockingIOError):
+        while True:
+            a.send(b"x" * 65536)
+    assert net.sock_readiness(a) == 0
+    b.recv(1)
+    assert net.sock_readiness(a) == selectors.EVENT_WRITE
 
 
 def test_recv_and_send_while_connecting_would_block():
@@ -260,3 +313,57 @@ def test_send_on_a_refused_socket_reports_the_error_once_then_epipe():
         c.send(b"x")
     with pytest.raises(BrokenPipeError):
         c.send(b"x")
+
+
+def test_deviation_the_close_handshake_is_over_when_the_last_fin_arrives():
+    # no ACK segments: on Linux the side that sent the last FIN says ENOTCONN one latency later, on the ACK
+    net = FakeNetwork()
+    net.link("*", latency=1.0)
+    lst = net.listen(("h", 1))
+    a = net.connect(("h", 1))
+    net.run_until_idle()
+    b, _ = lst.accept()
+    a.shutdown(socket.SHUT_WR)
+    net.run_until_idle()  # t=2: a's FIN is at b
+    assert b.getpeername() == a.getsockname()
+    b.shutdown(socket.SHUT_WR)
+    net.run_until_idle()  # t=3: b's FIN is at a; Linux's b would wait for a's ACK until t=4
+    assert net.clock.now() == 3.0
+    for s in (a, b):
+        with pytest.raises(OSError) as info:
+            s.getpeername()
+        assert info.value.errno == errno.ENOTCONN
+
+
+def test_deviation_a_reset_loses_nothing_sent_before_it():
+    # Linux drops what a closed peer still had in its send buffer; the fake delivers all of it first
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    sent = 0
+    with pytest.raises(BlockingIOError):
+        while True:
+            sent += b.send(b"x" * 65536)
+    b.close()  # a FIN behind more than a's receive buffer holds: not arrived yet
+    assert a.send(b"y") == 1  # draws a reset: the FIN had not come, so ECONNRESET
+    got = 0
+    with pytest.raises(ConnectionResetError):
+        while True:
+            got += len(a.recv(1 << 20))
+    assert got == sent
+
+
+def test_deviation_a_full_peers_send_buffer_counts_as_arrived():
+    # Linux: what a full peer still holds in its send buffer arrives later (when the window opens) and
+    # resets a socket shut both ways since; the fake holds sndbuf + rcvbuf as arrived, so nothing comes
+    net = FakeNetwork()
+    a, b = net.socketpair()
+    a.shutdown(socket.SHUT_RD)
+    with pytest.raises(BlockingIOError):
+        while True:
+            b.send(b"x" * 65536)
+    while a.recv(65536):
+        pass
+    a.shutdown(socket.SHUT_RDWR)
+    net.run_until_idle()
+    with pytest.raises(BrokenPipeError):  # Linux: ConnectionResetError
+        a.send(b"")
