@@ -20,6 +20,7 @@ the property (:class:`KeyPrefixed`), the same in every process.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import re
@@ -151,7 +152,7 @@ class PropertySearch:
     elapsed: float = 0.0
     finding: Finding | None = None
 
-    @property
+    @builtins.property  # (the field `property` shadows the builtin in the class body)
     def verdict(self) -> str:
         if self.finding is None:
             return "held"
@@ -409,7 +410,8 @@ def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[st
     expect = Expect(properties=(finding.property,), sockets_closed=False)
     sc = Scenario(path=path, name=slug.replace("_", "-"), description=described, driver=spec, args=dict(args),
                   expect=expect, seed=0, network=network_rows(finding.config),
-                  choices=choice_table(world.choices), script=tuple(outcome.trace.events))
+                  choices={label: tuple(values) for label, values in choice_table(world.choices).items()},
+                  script=tuple(outcome.trace.events))
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(dump_scenario(sc))
     finding.path = path

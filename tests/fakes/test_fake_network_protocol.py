@@ -74,7 +74,9 @@ def test_each_network_offers_every_member(make):
     results = use(net)
     assert [s.name for s in results["open_sockets"]] == ["s", "server2", "client"]  # type: ignore[attr-defined]
     assert results["factory_socket"].name == "p#1"  # type: ignore[attr-defined]
-    assert isinstance(results["selector"], selectors.BaseSelector)
+    # By the class's bases, not isinstance(): in the compiled build, after some of the suite's earlier loop
+    # runs, ABCMeta's instance check of this native class answered False once (not reproduced alone).
+    assert selectors.BaseSelector in type(results["selector"]).__mro__
     assert results["finish"] is None  # nothing left over: a replay has used its whole script
     assert net.open_sockets() == [] and net.finish() is None
 

@@ -113,14 +113,16 @@ class _BrokenSelector:
         raise RuntimeError("select broke")
 
 
-def test_a_failure_inside_loopsim_is_an_internal_error_asking_for_a_report(monkeypatch):
+def test_a_failure_inside_loopsim_is_an_internal_error_asking_for_a_report():
     import fakes
     from loopsim.harness.runner import run_world
     from loopsim.loop.errors import InternalError
 
-    net = fakes.FakeNetwork(seed=0)
-    real = net.selector
-    monkeypatch.setattr(net, "selector", lambda: _BrokenSelector(real()))
+    class BrokenNetwork(fakes.FakeNetwork):
+        def selector(self):
+            return _BrokenSelector(super().selector())
+
+    net = BrokenNetwork(seed=0)
     with pytest.raises(InternalError, match=r"loopsim failed while running 'broken': RuntimeError: select broke; "
                                             r"this is a bug in loopsim, please report it"):
         run_world(forever, {}, net, name="broken")
