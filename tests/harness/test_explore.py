@@ -48,6 +48,7 @@ def test_naive_proxy_spin_is_found_as_a_livelock(tmp_path):
     assert run_scenario(load_scenario(finding.path)).status == "fail"
 
 
+@pytest.mark.slow  # several seconds: `tox -e slow` (and .ci/run) runs it
 def test_the_correct_proxy_survives_the_same_search():
     report = explore(proxy_world, CORRECT, budget=None, max_examples=400, seed=0, database=None)
     assert report.findings == [], report.summary()

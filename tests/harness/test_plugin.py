@@ -133,6 +133,7 @@ def test_search(loopsim_explore):
 '''
 
 
+@pytest.mark.slow  # several seconds: `tox -e slow` (and .ci/run) runs it
 def test_the_explore_fixture_gives_the_same_verdict_with_and_without_xdist(pytester, monkeypatch):
     pytester.makepyfile(test_search=EXPLORE_TEST)
     verdicts = []
