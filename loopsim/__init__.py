@@ -18,46 +18,11 @@ fakes (``fakes.FakeNetwork``) in virtual time: ``Loop(selector=..., clock=...)``
 
 from __future__ import annotations
 
+from .loop import *  # noqa: F401,F403 - the loop layer's public names (loopsim/loop/__init__.py)
+from .loop import __all__ as _loop_names
 from .loop import eventloop as _eventloop_module
-from .loop import (
-    AppError,
-    BadRequest,
-    Cancelled,
-    Clock,
-    Deadlock,
-    InputError,
-    Instrument,
-    InternalError,
-    Loop,
-    LoopsimError,
-    MonotonicClock,
-    Task,
-    Timeout,
-    UsageError,
-    accept,
-    connect,
-    current_task,
-    describe_socket,
-    join,
-    now,
-    recv,
-    run,
-    send,
-    sendall,
-    sleep,
-    spawn,
-    timeout,
-    wait_readable,
-    wait_writable,
-)
 
-__all__ = [
-    "Loop", "run", "Task", "Clock", "MonotonicClock", "Instrument", "describe_socket",
-    "wait_readable", "wait_writable", "sleep", "recv", "send", "sendall", "accept",
-    "connect", "spawn", "join", "timeout", "now", "current_task",
-    "LoopsimError", "InputError", "AppError", "UsageError", "BadRequest", "Deadlock",
-    "InternalError", "Cancelled", "Timeout", "COMPILED",
-]
+__all__ = [*_loop_names, "COMPILED"]
 
 __version__ = "0.1.0"
 
