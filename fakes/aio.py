@@ -52,13 +52,14 @@ registering ``_read_from_self`` with ``_add_reader``, as the stdlib's own
 from __future__ import annotations
 
 import asyncio
+import selectors
 import socket as _socket
 from typing import TYPE_CHECKING, Any, Callable
 
 from .socket_table import addr_key
 
 if TYPE_CHECKING:
-    from .network import FakeNetwork
+    from .network_protocol import Network
 
 __all__ = ["FakeEventLoop"]
 
@@ -83,16 +84,35 @@ def _port(port: Any) -> int:
 
 
 class FakeEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
-    """An asyncio event loop over ``net``'s fake selector and virtual clock (``net.event_loop()``).
+    """An asyncio event loop over ``net``'s selector and clock (``net.event_loop()``).
 
-    ``name`` prefixes the names of the sockets it makes (default ``"asyncio"``).
+    ``net`` is any :class:`~fakes.Network`: simulated (virtual time), replayed
+    (the script's answers) or live (real loopback sockets, recorded). ``name``
+    prefixes the names of the sockets it makes (default ``"asyncio"``);
+    ``selector``, if given, is used instead of ``net.selector()`` (a wrapper
+    of it that watches each ``select``). Tasks created unnamed are named
+    ``"Task-1"``, ``"Task-2"``, ... per loop, so names are the same in every run.
     """
 
-    def __init__(self, net: FakeNetwork, name: str = "asyncio") -> None:
+    def __init__(self, net: Network, name: str = "asyncio", selector: selectors.BaseSelector | None = None) -> None:
         self.fake_network = net
         self.fake_name = name
         self._fake_clock = net.clock
-        super().__init__(net.selector())
+        self._tasks_named = 0
+        self.on_task: Callable[[asyncio.Task[Any]], None] | None = None  # called with every task made
+        super().__init__(net.selector() if selector is None else selector)
+
+    def create_task(self, coro: Any, *, name: str | None = None,  # type: ignore[override]
+                    context: Any = None) -> asyncio.Task[Any]:
+        """The stdlib's, naming an unnamed task ``"Task-1"``, ``"Task-2"``, ... counted per loop (asyncio
+        counts per process, so names would depend on what ran before), and telling :attr:`on_task`."""
+        if name is None:
+            self._tasks_named += 1
+            name = f"Task-{self._tasks_named}"
+        task: asyncio.Task[Any] = super().create_task(coro, name=name, context=context)
+        if self.on_task is not None:
+            self.on_task(task)
+        return task
 
     # -- the pieces of a selector event loop that live in the OS --------------------------------
 

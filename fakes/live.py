@@ -75,9 +75,16 @@ class LiveSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
         events = super().select(timeout)
         trace = self._net.trace
         if trace is not None:
-            trace.add("select", "select", (timeout,),
-                      tuple((getattr(key.fileobj, "name", "?"), mask) for key, mask in events))
+            trace.add("select", "select", (timeout,), tuple((self._name(key), mask) for key, mask in events))
         return events
+
+    def _name(self, key: selectors.SelectorKey) -> str:
+        """The name of the socket behind ``key`` (registered as a socket or as its fd, as asyncio does)."""
+        name = getattr(key.fileobj, "name", None)
+        if isinstance(name, str):
+            return name
+        sock = self._net.socket_for_fd(key.fd)
+        return sock.name if sock is not None else f"fd {key.fd}"
 
 
 class _RealSocket:
@@ -120,6 +127,16 @@ class LiveNetwork(NetworkSockets, NoReadiness):
         if self.trace is not None:
             self.trace.add(name, "socket", (int(family), int(type)), None)
         return sock
+
+    def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
+        """A real ``socket.socketpair()`` behind two recording front-ends named ``names``."""
+        pair = _socket.socketpair()
+        socks = []
+        for name, real in zip(names, pair):
+            socks.append(self._wrap(real, name, False))
+            if self.trace is not None:
+                self.trace.add(name, "socket", (int(real.family), int(real.type)), None)
+        return socks[0], socks[1]
 
     def selector(self) -> LiveSelector:
         return LiveSelector(self)

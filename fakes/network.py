@@ -569,10 +569,3 @@ class FakeNetwork(NetworkSockets):
 
     def sock_describe(self, sock: FakeSocket) -> str:
         return describe(sock._ep)
-
-    # -- asyncio (fakes.aio) ----------------------------------------------------------------------------
-
-    def event_loop(self) -> Any:
-        """A new asyncio event loop over this network, in its virtual time (see :mod:`fakes.aio`)."""
-        from .aio import FakeEventLoop
-        return FakeEventLoop(self)

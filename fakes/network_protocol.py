@@ -24,7 +24,7 @@ is what all three offer, so code written against it runs in every world:
 * ``finish()`` - after a run: a replay returns the divergence if the code
   stopped before using its whole script (or diverged); the others None.
 
-Simulation-only helpers (``link``, ``fault``, ``run_for``, ``socketpair``...)
+Simulation-only helpers (``link``, ``fault``, ``run_for``...)
 are FakeNetwork's own, not part of the protocol.
 """
 
@@ -77,6 +77,14 @@ class Network(Protocol):
 
     def connect(self, addr: Address, name: str | None = None) -> FakeSocket:
         """``socket(name)`` plus ``connect_ex(addr)``: connect in progress."""
+        ...
+
+    def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
+        """Two connected sockets (``socket.socketpair()``), named ``names``."""
+        ...
+
+    def event_loop(self, name: str = "asyncio") -> Any:
+        """An asyncio event loop over this network and its clock (:mod:`fakes.aio`)."""
         ...
 
     def socket_factory(self, prefix: str) -> Callable[[], FakeSocket]:

@@ -120,7 +120,7 @@ class ReplaySelector(FakeSelector):
             raise WouldBlockForever(f"select(None) would block forever: the script says nothing becomes ready "
                                     f"(registered: {names})")
         result = []
-        by_name = {sock.name: key for sock, key in self._keys.items()}
+        by_name = {sock.name: key for sock, key in self._keys.items()}  # (a key's fileobj may be an int fd)
         for name, mask in step.result:
             key = by_name.get(name)
             if key is None:
@@ -131,7 +131,7 @@ class ReplaySelector(FakeSelector):
             result.append((key, mask))
         trace = net.trace
         if trace is not None:
-            trace.add("select", "select", (timeout,), tuple((k.fileobj.name, m) for k, m in result))  # type: ignore[union-attr]
+            trace.add("select", "select", (timeout,), tuple((name, mask) for name, mask in step.result))
         return result
 
 
@@ -225,6 +225,10 @@ class ReplayNetwork(NetworkSockets, NoReadiness):
             self.trace.add(name, "socket", step.args, None)
         return sock
 
+    def socketpair(self, names: tuple[str, str] = ("a", "b")) -> tuple[FakeSocket, FakeSocket]:
+        """Two sockets the script's next two steps must create (what they answer is the script's)."""
+        return self.socket(names[0]), self.socket(names[1])
+
     def selector(self) -> ReplaySelector:
         return ReplaySelector(self)
 
@@ -271,7 +275,8 @@ class ReplayNetwork(NetworkSockets, NoReadiness):
         self._answer(self._next(sock.name, "shutdown", f"called shutdown({how})"))
 
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
-        self._next(sock.name, "close", "called close()")
+        if self.divergence is None:  # once diverged, the run is over: cleanups close without the script
+            self._next(sock.name, "close", "called close()")
         self._sockets.closed(sock)
 
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:

@@ -119,6 +119,13 @@ class NetworkSockets:
         """The sockets not closed yet, in creation order."""
         return self._sockets.open_sockets()
 
+    def event_loop(self, name: str = "asyncio") -> Any:
+        """A new asyncio event loop over this network, on its clock (see :mod:`fakes.aio`): in virtual
+        time on a simulated or replayed network, in real time on a live one. ``name`` prefixes the
+        names of the sockets it makes."""
+        from .aio import FakeEventLoop
+        return FakeEventLoop(self, name)
+
     def socket_for_fd(self, fd: int) -> FakeSocket | None:
         """Backend protocol: the open socket whose ``fileno()`` is ``fd``, or None (for FakeSelector)."""
         return self._sockets.by_fd(fd)

@@ -1,6 +1,6 @@
 # loopsim.harness.runner: run a driver on a network (simulated, replayed or live); run a scenario and judge it.
-# Owns: run_world, run_scenario, ScenarioResult, resolve_driver, network_for, replays_strictly, net_config,
-# network_rows. Imports: loopsim.loop, loopsim.harness.{scenario,outcome,judge,livelock,callables,world_choices}, fakes.
+# Owns: run_world (generator and async def drivers), run_scenario, ScenarioResult, resolve_driver, network_for, replays_strictly, net_config,
+# network_rows. Imports: loopsim.loop, loopsim.harness.{scenario,outcome,judge,livelock,callables,world_choices,aio_runner}, fakes.
 """Running scenarios.
 
 :func:`run_world` runs a driver (``function(net, **args)``) on one network in
@@ -12,6 +12,7 @@ of its script), runs it, and checks the scenario's expectations.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -24,6 +25,7 @@ from .judge import judge
 from .outcome import Outcome, StreamTap, TaskRecorder
 from .scenario import Scenario, ScenarioError
 from .callables import import_spec
+from .aio_runner import run_async_world
 
 if TYPE_CHECKING:
     import fakes
@@ -67,6 +69,9 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
               horizon: float | None = None) -> Outcome:
     """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
 
+    An ``async def`` driver runs on the network's asyncio loop instead
+    (:mod:`loopsim.harness.aio_runner`), with the same outcome and stops.
+
     A deadlock, a divergence from a script, a livelock (``livelock_limit``
     task resumes at one virtual instant; ``None`` for live runs) or virtual
     time passing ``horizon`` seconds stops the run and is kept in
@@ -89,6 +94,8 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
         guards = (LivelockGuard(net.clock, livelock_limit, watch),)
     if horizon is not None:
         guards += (HorizonGuard(net.clock, horizon),)
+    if inspect.iscoroutine(gen):  # an async def driver: the network's asyncio loop runs it (aio_runner)
+        return _run_async(gen, net, name, trace, tap, horizon, livelock_limit)
     first_step = _FirstStep()
     loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, first_step, *guards, *instruments))
     main = first_step.main = loop.spawn(gen, name="main")
@@ -113,6 +120,27 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
         raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: the driver rejected them: "
                          f"{type(rejected).__name__}: {rejected}")
     result = main.result() if main.done() and main.exception() is None else None
+    net.trace = trace
+    received, sent = tap.streams()
+    return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
+                   virtual_time=net.clock.now(), wall_time=wall,
+                   open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
+                   faults=net.config.faults)
+
+
+def _run_async(coro: Any, net: fakes.Network, name: str, trace: Any, tap: StreamTap, horizon: float | None,
+               livelock_limit: int | None) -> Outcome:
+    start = time.perf_counter()
+    try:
+        recorder, main, error = run_async_world(coro, net, horizon, livelock_limit)
+    except Exception as exc:  # a bug in loopsim or the fakes
+        raise InternalError(f"loopsim failed while running {name!r} on asyncio: {type(exc).__name__}: {exc}; "
+                            "this is a bug in loopsim, please report it") from exc
+    wall = time.perf_counter() - start
+    divergence = net.finish()
+    if divergence is not None and error is None:
+        error = divergence
+    result = main.result() if main.done() and not main.cancelled() and main.exception() is None else None
     net.trace = trace
     received, sent = tap.streams()
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,

@@ -108,7 +108,7 @@ def step_to_toml(step: Any) -> str:
     elif isinstance(result, (bytes, bytearray, memoryview)):
         text = bytes_to_toml(bytes(result))
         lines.append(f"hex = {_toml_string(bytes(result).hex())}" if text.startswith("{") else f"data = {text}")
-    elif isinstance(result, str) and step.op != "accept" and result.isupper() and result.startswith("E"):
+    elif isinstance(result, str) and result.isupper() and result.startswith("E"):  # (an accept answers a tuple)
         lines.append(f"error = {toml_value(result)}")
     else:
         lines.append(f"result = {toml_value(result)}")

@@ -25,6 +25,8 @@ CALLS = [
     ("socket_factory", {"prefix": "p"}),
     ("selector", {}),
     ("open_sockets", {}),
+    ("socketpair", {"names": ("pair-a", "pair-b")}),
+    ("event_loop", {"name": "asyncio"}),
     ("finish", {}),  # after the run: use() calls it last
 ]
 
@@ -34,6 +36,7 @@ def use(net: fakes.Network) -> dict[str, object]:
     results = {name: getattr(net, name)(**kwargs) for name, kwargs in CALLS[:-1]}
     results["factory_socket"] = results["socket_factory"]()  # type: ignore[operator]
     results["selector"].close()  # type: ignore[attr-defined]
+    results["event_loop"].close()  # type: ignore[attr-defined]  # (closes its self-pipe)
     for sock in net.open_sockets():
         sock.close()
     results["finish"] = net.finish(**CALLS[-1][1])
@@ -54,8 +57,8 @@ NETWORKS = {"simulated": simulated, "replayed": replayed, "live": LiveNetwork}
 
 
 def test_the_protocol_declares_what_drivers_and_the_runner_use():
-    assert MEMBERS == ["chooser", "clock", "config", "connect", "finish", "listen", "open_sockets", "selector",
-                       "socket", "socket_factory", "trace"]
+    assert MEMBERS == ["chooser", "clock", "config", "connect", "event_loop", "finish", "listen", "open_sockets",
+                       "selector", "socket", "socket_factory", "socketpair", "trace"]
     assert sorted(name for name, _ in CALLS) == METHODS
     for name, kwargs in CALLS:
         assert list(kwargs) == list(inspect.signature(getattr(fakes.Network, name)).parameters)[1:], name
