@@ -49,6 +49,10 @@ class LiveClock:
         """The time without recording it (trace stamps use this)."""
         return time.monotonic() - self._t0
 
+    def now_ns(self) -> int:
+        """The time in nanoseconds, not recorded (a blocked call's deadline)."""
+        return int((time.monotonic() - self._t0) * 1e9)
+
     def now(self) -> float:
         t = time.monotonic() - self._t0
         trace = self._net.trace

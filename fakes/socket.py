@@ -1,5 +1,5 @@
 # fakes.socket: FakeSocket, a front-end that behaves like a non-blocking socket.socket.
-# Owns: FakeSocket. Imports: stdlib, fakes.{errors,socket_streams,backend (types only)}. Never the network's internals.
+# Owns: FakeSocket. Imports: stdlib, fakes.{errors,clock,socket_streams,backend (types only)}. Never the network's internals.
 """A fake ``socket.socket``.
 
 :class:`FakeSocket` behaves like a real TCP socket down to the exception
@@ -10,11 +10,17 @@ whether it is closed, records every call and its result in the trace, and
 asks its backend (a :class:`~fakes.FakeNetwork`, or a replay backend; see
 :mod:`fakes.backend`) for the answer.
 
-Blocking mode: a fake cannot block the simulation. Sockets from
-``net.socket()`` start non-blocking; accepted connections start in blocking
-mode as real ones do. In blocking mode (or with a timeout) a call that can
-be answered at once is answered, and a call that would have to wait raises
+Blocking mode: sockets from ``net.socket()`` start non-blocking; accepted
+connections start in blocking mode as real ones do. In blocking mode (or with
+a timeout) a call that would have to wait lets the fake world run in virtual
+time - the network delivers what is in flight, timed faults fire - until the
+call can be answered; with a timeout (``settimeout``) it raises
+``TimeoutError("timed out")`` once that much virtual time has passed, as
+a real socket does. A wait that nothing scheduled can ever end (the peer's
+code would have to run, and it cannot while this call holds the thread) raises
 :class:`~fakes.FakeBlockingError` telling you to call ``setblocking(False)``.
+Replayed and live networks do not move time for a blocked call: there a call
+that would wait raises FakeBlockingError at once.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import socket_streams
 from ._compiled import mypyc_attr
+from .clock import to_ns
 from .errors import FakeBlockingError, errno_name, fake_oserror
 
 if TYPE_CHECKING:
@@ -47,6 +54,8 @@ Address = Any
 _EAGAIN = errno.EAGAIN
 _EINPROGRESS = errno.EINPROGRESS
 _EALREADY = errno.EALREADY
+_FIRST_WAIT = -1  # FakeSocket._block: the first wait of a blocking call (its deadline not computed yet)
+_NO_DEADLINE = -2  # ... a blocking call without a timeout
 _SOL_SOCKET = _socket.SOL_SOCKET
 _SO_ERROR = _socket.SO_ERROR
 _SO_LINGER = _socket.SO_LINGER
@@ -173,9 +182,26 @@ class FakeSocket:
 
     def _would_block(self, op: str) -> FakeBlockingError:
         return FakeBlockingError(
-            f"{op}() on fake socket {self.name!r} would block: it is in blocking mode, and a fake "
-            "socket cannot block the simulation; call setblocking(False) and wait for readiness "
-            "(with a selector or an event loop) instead")
+            f"{op}() on fake socket {self.name!r} would block forever: it is in blocking mode and nothing "
+            "scheduled in the fake world can end the wait (the peer's code would have to run, and it cannot "
+            "while this call holds the thread); call setblocking(False) and wait for readiness (with a "
+            "selector or an event loop) instead")
+
+    def _block(self, op: str, deadline: int) -> int:
+        """A blocking call found nothing to do: run the fake world to its next event (virtual time),
+        within the socket's timeout. ``deadline`` is ``_FIRST_WAIT`` on a call's first wait, then what
+        this returned. Raises ``TimeoutError`` when the timeout has passed, FakeBlockingError when
+        nothing can ever end the wait (or the backend does not move time)."""
+        backend = self._backend
+        clock = backend.clock
+        if deadline == _FIRST_WAIT:
+            timeout = self._timeout
+            deadline = _NO_DEADLINE if timeout is None else clock.now_ns() + to_ns(timeout)
+        if backend.advance(None if deadline == _NO_DEADLINE else deadline):
+            return deadline
+        if deadline != _NO_DEADLINE and clock.now_ns() >= deadline:
+            raise TimeoutError("timed out")
+        raise self._would_block(op)
 
     def _record(self, op: str, args: tuple[Any, ...], result: Any) -> None:
         trace = self._trace
@@ -202,14 +228,17 @@ class FakeSocket:
         if flags:
             self._no_flags(flags)
         trace = self._trace
-        try:
-            data = self._backend.sock_recv(self, bufsize)
-        except OSError as exc:
-            if trace is not None:
-                trace.add(self.name, "recv", (bufsize,), errno_name(exc.errno))
-            if exc.errno == _EAGAIN and self._blocking:
-                raise self._would_block("recv") from None
-            raise
+        deadline = _FIRST_WAIT
+        while True:
+            try:
+                data = self._backend.sock_recv(self, bufsize)
+                break
+            except OSError as exc:
+                if trace is not None:
+                    trace.add(self.name, "recv", (bufsize,), errno_name(exc.errno))
+                if exc.errno != _EAGAIN or not self._blocking:
+                    raise
+            deadline = self._block("recv", deadline)
         if trace is not None:
             trace.add(self.name, "recv", (bufsize,), data)
         return data
@@ -380,11 +409,12 @@ class FakeSocket:
         view = memoryview(data)
         total = len(view)
         sent = 0
+        deadline = _FIRST_WAIT
         while sent < total:
             try:
                 sent += self._send_once(view[sent:] if sent else data)
             except BlockingIOError:
-                raise self._would_block(op) from None
+                deadline = self._block(op, deadline)
         return total
 
     @staticmethod
@@ -399,14 +429,17 @@ class FakeSocket:
         if self._fd < 0:
             raise _ebadf()
         trace = self._trace
-        try:
-            conn, addr = self._backend.sock_accept(self)
-        except OSError as exc:
-            if trace is not None:
-                trace.add(self.name, "accept", (), errno_name(exc.errno))
-            if exc.errno == _EAGAIN and self._blocking:
-                raise self._would_block("accept") from None
-            raise
+        deadline = _FIRST_WAIT
+        while True:
+            try:
+                conn, addr = self._backend.sock_accept(self)
+                break
+            except OSError as exc:
+                if trace is not None:
+                    trace.add(self.name, "accept", (), errno_name(exc.errno))
+                if exc.errno != _EAGAIN or not self._blocking:
+                    raise
+            deadline = self._block("accept", deadline)
         if trace is not None:
             trace.add(self.name, "accept", (), (conn.name, addr))
         return conn, addr
@@ -420,8 +453,10 @@ class FakeSocket:
         err = self._connect_ex(addr)
         if err == _EINPROGRESS and self._blocking:
             err = self._connect_ex(addr)  # done already if it took no virtual time
-            if err == _EALREADY:
-                raise self._would_block("connect")
+            deadline = _FIRST_WAIT
+            while err == _EALREADY:  # in flight: wait for the handshake in virtual time
+                deadline = self._block("connect", deadline)
+                err = self._connect_ex(addr)
         return err
 
     def _connect_ex(self, addr: Address) -> int:

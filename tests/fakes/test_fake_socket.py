@@ -82,14 +82,43 @@ def test_blocking_connect_works_when_it_takes_no_virtual_time():
         refused.connect(("nobody", 1))
 
 
-def test_blocking_connect_that_would_wait_is_an_error():
+def test_a_blocking_connect_waits_for_the_handshake_in_virtual_time():
     net = FakeNetwork()
     net.link("*", latency=0.1)
     net.listen(("server", 80))
     s = net.socket()
     s.setblocking(True)
-    with pytest.raises(FakeBlockingError, match="connect"):
+    s.connect(("server", 80))  # the handshake takes one latency in the fake (no ACK segments: docs/fakes.md)
+    assert s.getpeername() == ("server", 80)
+    assert net.clock.now() == pytest.approx(0.1)
+
+
+def test_a_blocking_call_with_a_timeout_raises_timeout_error_after_that_much_virtual_time():
+    net = FakeNetwork()
+    net.link("*", latency=1.0)
+    net.listen(("server", 80))
+    s = net.socket()
+    s.settimeout(0.5)
+    with pytest.raises(TimeoutError, match="timed out"):
         s.connect(("server", 80))
+    assert net.clock.now() == pytest.approx(0.5)
+    lst = net.listen(("other", 81))
+    lst.settimeout(3.0)
+    with pytest.raises(TimeoutError, match="timed out"):  # nobody connects: the whole timeout passes
+        lst.accept()
+    assert net.clock.now() == pytest.approx(3.5)
+
+
+def test_a_blocking_recv_waits_for_data_in_flight_and_sees_it_arrive():
+    net = FakeNetwork()
+    net.link("*", latency=0.25)
+    lst, c, conn = pair_with_server_in_blocking_mode(net)
+    start = net.clock.now()
+    c.send(b"hello")
+    assert conn.recv(100) == b"hello"  # in flight for 0.25 s: the blocked recv lets it arrive
+    assert net.clock.now() - start == pytest.approx(0.25)
+    with pytest.raises(FakeBlockingError, match="would block forever"):  # nothing more is coming
+        conn.recv(100)
 
 
 def test_connect_raises_errors_as_oserror():

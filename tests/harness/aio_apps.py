@@ -94,7 +94,8 @@ async def protocol_raises(net):
 
 async def wait_for_timing(net):
     """wait_for on a read that never comes ends at exactly its timeout, in virtual time."""
-    server = await asyncio.start_server(lambda r, w: None, *ADDR)
+    accepted = []  # the server's side, closed at the end (on 3.12+ wait_closed() waits for it)
+    server = await asyncio.start_server(lambda r, w: accepted.append(w), *ADDR)
     reader, writer = await asyncio.open_connection(*ADDR)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -105,6 +106,8 @@ async def wait_for_timing(net):
     elapsed = loop.time() - start
     writer.close()
     await writer.wait_closed()
+    for w in accepted:
+        w.close()
     server.close()
     await server.wait_closed()
     return elapsed
