@@ -50,7 +50,8 @@ def whole_request(outcome):
 
 async def waits_forever(net):
     """A client that reads from a server that never answers, with nothing else going on: a deadlock."""
-    server = await asyncio.start_server(lambda r, w: None, *ADDR)
+    accepted = []  # kept: on 3.12+ a StreamWriter closes its connection when garbage-collected
+    server = await asyncio.start_server(lambda r, w: accepted.append(w), *ADDR)
     reader, writer = await asyncio.open_connection(*ADDR)
     try:
         return await reader.read(10)
