@@ -125,6 +125,7 @@ class AsyncTaskRecorder:
         self.made: list[asyncio.Task[Any]] = []
         self.ended: dict[str, TaskOutcome] = {}
         self.callback_errors = 0
+        self.cleaning = False  # the run is over: the tasks left are being cancelled
 
     def on_task(self, task: asyncio.Task[Any]) -> None:
         self.made.append(task)
@@ -141,8 +142,10 @@ class AsyncTaskRecorder:
     def on_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """The loop's exception handler: an error no task owns (a callback, a protocol method)."""
         exc = context.get("exception")
-        if "task" in context or "future" in context and exc is None:
+        if "task" in context or ("future" in context and exc is None):
             return  # a task's own unretrieved error: the task is reported already
+        if self.cleaning and isinstance(exc, asyncio.CancelledError):
+            return  # Python 3.11's start_server callback on a task the cleanup cancelled (fixed in 3.12)
         self.callback_errors += 1
         name = f"callback#{self.callback_errors}"
         status = type(exc).__name__ if exc is not None else "error"
@@ -196,6 +199,7 @@ def _finish(loop: asyncio.AbstractEventLoop, recorder: AsyncTaskRecorder, watche
     import fakes
 
     watched.armed = False
+    recorder.cleaning = True
     left = [t for t in recorder.made if not t.done()]
     for task in left:
         task.cancel()

@@ -122,3 +122,16 @@ async def named_tasks(net):
     tasks.append(asyncio.create_task(work(), name="mine"))
     await asyncio.gather(*tasks)
     return [t.get_name() for t in tasks]
+
+
+async def leaves_a_handler_running(net):
+    """Returns while a start_server handler still waits: the run's cleanup cancels it."""
+    async def handler(reader, writer):
+        await reader.read()
+
+    server = await asyncio.start_server(handler, *ADDR)
+    reader, writer = await asyncio.open_connection(*ADDR)
+    await asyncio.sleep(0.01)
+    writer.close()
+    server.close()
+    return "left"

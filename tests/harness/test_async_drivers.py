@@ -147,3 +147,11 @@ def test_the_same_seed_gives_the_same_asyncio_trace_in_any_process():
     texts = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(texts) == 1 and len(next(iter(texts)).splitlines()) > 100
+
+
+def test_tasks_left_at_the_end_are_cancelled_and_that_is_no_death():
+    outcome = run(aio_apps.leaves_a_handler_running)
+    assert outcome.result == "left"
+    statuses = sorted(t.status for t in outcome.tasks.values() if t.name != "main")
+    assert statuses.count("cancelled") == 1 and set(statuses) <= {"ok", "cancelled"}  # the handler; asyncio's own
+    assert no_task_died(outcome) is None  # (3.11's start_server callback raising CancelledError is not counted)
