@@ -240,7 +240,7 @@ def test_redis_cli_through_200ms_latency(redis: tuple[str, int], tmp_path: Path)
 
 # -- the command itself: a subprocess, stopped by a signal ----------------------------------------
 
-@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("sig", ["SIGTERM", pytest.param("SIGINT", marks=pytest.mark.slow)])
 def test_the_command_stops_on_a_signal_and_closes_every_socket(http_server: tuple[str, int], tmp_path: Path,
                                                                sig: str) -> None:
     import signal
