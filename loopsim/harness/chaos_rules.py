@@ -21,7 +21,9 @@ the other. The proxy reads them in pieces of at most the sender's ``max_send``
 and the receiver's ``max_recv`` (each drawn per piece when a ``[lo, hi]``
 range), cut exactly at each ``after_bytes`` threshold of a fault on the sender,
 and sends each piece as one segment once it is due: the link's ``latency``
-(plus a ``jitter`` drawn in ``[0, jitter]``, if the link has that key) after
+(plus, on a link with ``jitter``, the connection's own draw in ``[0, jitter]``,
+label ``jitter-conn``, and each piece's, label ``jitter-segment``, as the
+simulation draws them) after
 the piece's serialization at the link's ``bandwidth``, in order, as
 ``fakes.tcp_segments`` schedules simulated segments. A direction holds at most
 ``sndbuf(sender) + rcvbuf(receiver)`` bytes (the simulated pipe's capacity).
@@ -108,11 +110,12 @@ class Direction:
     """The bytes the socket ``sender`` sends towards ``receiver`` on one connection (see the module doc)."""
 
     def __init__(self, sender: SocketRules, receiver: SocketRules, link: Link, seed: int,
-                 strikes: tuple[Strike, ...] = ()) -> None:
+                 strikes: tuple[Strike, ...] = (), conn_jitter: float = 0.0) -> None:
         self.sender, self.receiver, self.link = sender, receiver, link
         self.chooser = RandomChooser(f"{seed}:{sender.name}")
         self.capacity = (sender.sndbuf or DEFAULT_SNDBUF) + (receiver.rcvbuf or DEFAULT_RCVBUF)
-        self.jitter = float(getattr(link, "jitter", None) or 0.0)  # a link key another branch adds
+        self.jitter_us = _jitter_us(link)
+        self.latency = link.latency + conn_jitter  # the connection's own jitter draw is part of its latency
         self.taken = 0  # bytes read in this direction so far
         self.busy_until = 0.0
         self.last_due = 0.0
@@ -120,7 +123,7 @@ class Direction:
         self.thresholds: list[Strike] = [s for s in ordered if not _is_data(s.kind)]
         self.alterations: list[Strike] = [s for s in ordered if _is_data(s.kind)]
         self.timed_alterations: list[Strike] = [s for s in strikes if s.at is not None and _is_data(s.kind)]
-        self.delays = link.latency > 0 or link.bandwidth is not None or self.jitter > 0
+        self.delays = self.latency > 0 or link.bandwidth is not None or self.jitter_us > 0
 
     def at_start(self) -> tuple[Strike, ...]:
         """The after_bytes faults with threshold 0: they strike before any byte goes."""
@@ -159,13 +162,18 @@ class Direction:
             if link.bandwidth is not None:
                 due += len(data) / link.bandwidth
                 self.busy_until = due
-            due += link.latency
-            if self.jitter > 0:
-                due += self.chooser.integer("jitter", 0, round(self.jitter * 1e6)) / 1e6
+            due += self.latency
+            if self.jitter_us:
+                due += self.chooser.integer("jitter-segment", 0, self.jitter_us) / 1e6
             if due < self.last_due:  # a stream stays in order: jitter never overtakes
                 due = self.last_due
             self.last_due = due
         return Piece(data, due, strikes)
+
+
+def _jitter_us(link: Link) -> int:
+    """The link's ``jitter`` bound in whole microseconds, as the simulation draws it (0: none)."""
+    return round(float(getattr(link, "jitter", None) or 0.0) * 1e6)  # a Link key not every loopsim has
 
 
 def _is_data(kind: str) -> bool:
@@ -303,12 +311,15 @@ class ChaosRules:
         decision, decided_by = self.connect_decision(now)
         server, client = self.socket_rules(server_name), self.socket_rules(client_name)
         server_strikes, client_strikes = self.strikes_for(server_name), self.strikes_for(client_name)
-        to_server = Direction(client, server, self.link, self.seed, client_strikes)
-        to_client = Direction(server, client, self.link, self.seed, server_strikes)
+        jitter_us = _jitter_us(self.link)
+        conn_jitter = RandomChooser(f"{self.seed}:{server_name}").integer("jitter-conn", 0, jitter_us) / 1e6 \
+            if jitter_us else 0.0
+        to_server = Direction(client, server, self.link, self.seed, client_strikes, conn_jitter)
+        to_client = Direction(server, client, self.link, self.seed, server_strikes, conn_jitter)
         timed = tuple(sorted((s for s in server_strikes + client_strikes if s.at is not None and s.at > now
                               and not _is_data(s.kind)), key=lambda s: s.at or 0.0))
         return ConnectionPlan(number, server_name, client_name, decision, decided_by, server, client, to_server,
-                              to_client, self.link.accept_delay, self.link.latency, timed,
+                              to_client, self.link.accept_delay, self.link.latency + conn_jitter, timed,
                               to_client.at_start() + to_server.at_start())
 
     def describe(self) -> list[str]:

@@ -117,7 +117,16 @@ def test_jitter_is_drawn_within_its_bound_seeded_and_in_order() -> None:
     assert first == sorted(first)
     assert all(0.1 + i * 0.01 - 1e-9 <= due for i, due in enumerate(first))
     assert any(due > 0.1 + i * 0.01 + 1e-6 for i, due in enumerate(first))  # some jitter was drawn
-    assert all(due <= 0.15 + 49 * 0.01 + 1e-9 for due in first)
+    assert all(due <= 0.2 + 49 * 0.01 + 1e-9 for due in first)  # the connection's draw and the piece's
+
+
+def test_a_connection_jitter_is_drawn_once_and_delays_its_connect_and_both_ways() -> None:
+    r = ChaosRules(NetConfig(links=(JitterLink("server2:80", latency=0.1, jitter=0.05),)), "server2:80", seed=4)
+    plans = [r.connection(n, 0.0) for n in range(1, 6)]
+    delays = [p.connect_delay for p in plans]
+    assert all(0.1 <= d <= 0.15 for d in delays) and len(set(delays)) > 1
+    assert all(p.to_client.latency == p.to_server.latency == p.connect_delay for p in plans)
+    assert [p.connect_delay for p in (r.connection(n, 0.0) for n in range(1, 6))] == delays
 
 
 def test_no_link_no_delay_and_buffer_capacity_is_sndbuf_plus_rcvbuf() -> None:
