@@ -17,7 +17,9 @@ reading as a ``now`` step. The trace is a Script that
 Logical addresses: ``listen(("server2", 80))`` binds a real listener on
 ``127.0.0.1`` with a free port, and ``connect_ex(("server2", 80))`` on any of
 this network's sockets goes there, so names and addresses in the trace are
-the same as in a simulation.
+the same as in a simulation. ``route(name, real_address)``, if given, is asked
+at each bind where connects to ``name`` should go instead (``loopsim
+fidelity`` puts a chaos proxy there).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import selectors
 import socket as _socket
 import struct
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .backend import NoReadiness
 from .choices import DefaultChooser
@@ -106,8 +108,10 @@ class LiveNetwork(NetworkSockets, NoReadiness):
     """Real loopback sockets behind recording FakeSocket front-ends (see the module doc); a
     :class:`~fakes.Network`. ``config`` is an empty :class:`~fakes.NetConfig`: the kernel is the network."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1",
+                 route: Callable[[str, tuple[str, int]], tuple[str, int]] | None = None) -> None:
         self.host = host
+        self.route = route  # route(name, real address bound) -> where connects to name go (a proxy in front)
         self.clock = LiveClock(self)
         self.trace: Trace | None = Trace(_Stamp(self.clock))
         self.chooser = DefaultChooser()
@@ -198,7 +202,8 @@ class LiveNetwork(NetworkSockets, NoReadiness):
         ep: _RealSocket = sock._ep
         ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         ep.real.bind((self.host, 0))
-        self._real_addr[addr_key(addr)] = ep.real.getsockname()[:2]
+        real = ep.real.getsockname()[:2]
+        self._real_addr[addr_key(addr)] = real if self.route is None else self.route(addr_key(addr), real)
         ep.local = addr
 
     def sock_listen(self, sock: FakeSocket, backlog: int) -> None:
