@@ -257,18 +257,21 @@ class SentBytesWatch:
     left) and :attr:`alterations`, and calls :meth:`fire_due` when the count reaches ``next_at``.
     """
 
-    __slots__ = ("pending", "next_at", "alterations")
+    __slots__ = ("pending", "next_at", "alterations", "fired")
 
-    def __init__(self, pending: list[tuple[int, int, ConnectionFault]]) -> None:
-        self.pending = sorted(pending)  # (threshold, registry order, kind): the earliest first
+    def __init__(self, pending: list[tuple[int, int, int, ConnectionFault]], fired: list[int] | None = None) -> None:
+        self.pending = sorted(pending)  # (threshold, registry order, fault index, kind): the earliest first
         self.next_at: int | None = self.pending[0][0] if self.pending else None
         self.alterations: list[DataFault] = []
+        self.fired = fired  # the plan's count per fault (FaultPlan.fired)
 
     def fire_due(self, endpoint: TcpEndpoint) -> None:
         """Strike every fault whose threshold ``endpoint.sent`` has reached."""
         pending = self.pending
         while pending and pending[0][0] <= endpoint.sent:
-            pending.pop(0)[2].strike(endpoint)
+            _, _, index, kind = pending.pop(0)
+            if kind.strike(endpoint) and self.fired is not None:
+                self.fired[index] += 1
         self.next_at = pending[0][0] if pending else None
 
     def alter(self, data: Any) -> bytes:
@@ -280,45 +283,50 @@ class SentBytesWatch:
 
 
 class FaultPlan:
-    """The faults of one network configuration, sorted by when they fire."""
+    """The faults of one network configuration, sorted by when they fire; :attr:`fired` counts, per
+    fault (in the configuration's order), how often it fired: a connection it struck (a strike that
+    found something to do), a connect it met."""
 
-    __slots__ = ("timed", "after_bytes", "on_connect")
+    __slots__ = ("timed", "after_bytes", "on_connect", "fired")
 
-    def __init__(self, faults: Sequence[Fault]) -> None:
+    def __init__(self, faults: Sequence[Fault], fired: list[int] | None = None) -> None:
         order = {name: i for i, name in enumerate(_KINDS)}
-        self.timed: list[tuple[Fault, ConnectionFault]] = []  # fire at `at` on every matching connection
-        self.after_bytes: list[tuple[Fault, int, ConnectionFault]] = []  # fire on the target's sent count
-        self.on_connect: list[tuple[Fault, ConnectFault]] = []  # meet connects to matching addresses
-        for fault in faults:
+        self.timed: list[tuple[Fault, ConnectionFault, int]] = []  # fire at `at` on every matching connection
+        self.after_bytes: list[tuple[Fault, int, int, ConnectionFault]] = []  # fire on the target's sent count
+        self.on_connect: list[tuple[Fault, ConnectFault, int]] = []  # meet connects to matching addresses
+        # the counts, one per fault; a plan rebuilt with more faults keeps (and extends) the earlier list
+        self.fired: list[int] = fired if fired is not None else []
+        self.fired.extend([0] * (len(faults) - len(self.fired)))
+        for index, fault in enumerate(faults):
             kind = fault_kind(fault.kind)
             if isinstance(kind, ConnectFault):
-                self.on_connect.append((fault, kind))
+                self.on_connect.append((fault, kind, index))
             elif isinstance(kind, ConnectionFault):
                 if fault.after_bytes is not None:
-                    self.after_bytes.append((fault, order[kind.name], kind))
+                    self.after_bytes.append((fault, order[kind.name], index, kind))
                 elif fault.at is not None:
-                    self.timed.append((fault, kind))
+                    self.timed.append((fault, kind, index))
 
-    @staticmethod
-    def strike_all(kind: ConnectionFault, target: str, endpoints: Sequence[TcpEndpoint]) -> None:
+    def strike_all(self, kind: ConnectionFault, target: str, endpoints: Sequence[TcpEndpoint], index: int) -> None:
         """A timed fault's moment: strike every endpoint whose name matches ``target``."""
         for endpoint in endpoints:
-            if fnmatchcase(endpoint.name, target):
-                kind.strike(endpoint)
+            if fnmatchcase(endpoint.name, target) and kind.strike(endpoint):
+                self.fired[index] += 1
 
     def watch_sent(self, endpoint: TcpEndpoint) -> None:
         """Give a newly connected ``endpoint`` the after_bytes faults that target it."""
         name = endpoint.name
-        pending = [(fault.after_bytes, order, kind) for fault, order, kind in self.after_bytes
+        pending = [(fault.after_bytes, order, index, kind) for fault, order, index, kind in self.after_bytes
                    if fnmatchcase(name, fault.target)]
         if pending:
-            endpoint.sent_faults = SentBytesWatch(pending)  # type: ignore[arg-type]
+            endpoint.sent_faults = SentBytesWatch(pending, self.fired)  # type: ignore[arg-type]
 
     def meet_connect(self, outcomes: ConnectOutcomes, endpoint: TcpEndpoint, now_ns: int) -> bool:
         """A connect reaches ``endpoint.peer_key`` at ``now_ns``: True if a connect fault took it."""
         key = endpoint.peer_key
-        for fault, kind in self.on_connect:
+        for fault, kind, index in self.on_connect:
             if (fault.at is None or to_ns(fault.at) <= now_ns) and fnmatchcase(key, fault.target):
                 kind.on_connect(outcomes, endpoint)
+                self.fired[index] += 1
                 return True
         return False

@@ -55,7 +55,6 @@ __all__ = ["FakeNetwork"]
 
 _FIRST_PORT = 40000
 _DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
-_NO_FAULTS = FaultPlan(())
 _SOCK_STREAM = _socket.SOCK_STREAM
 _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
@@ -83,7 +82,7 @@ class FakeNetwork(NetworkSockets):
         self.config = config
         self._timeline = Timeline(self.clock)
         self._sockets = SocketTable()
-        self._faults = FaultPlan(config.faults) if config.faults else _NO_FAULTS
+        self._faults = FaultPlan(config.faults) if config.faults else FaultPlan(())
         self._port = _FIRST_PORT - 1
         self._serial = 0
         self._connected: dict[int, TcpEndpoint] = {}  # by serial: what faults at a time strike
@@ -165,9 +164,14 @@ class FakeNetwork(NetworkSockets):
         """Append a :class:`~fakes.Fault`; a fault ``at`` a time is scheduled now."""
         fault = Fault(kind, target, at, after_bytes)
         self.config = self.config.with_fault(fault)
-        self._faults = FaultPlan(self.config.faults)
-        self._arm(FaultPlan((fault,)))
+        self._faults = FaultPlan(self.config.faults, self._faults.fired)
+        self._arm(self._faults, len(self.config.faults) - 1)
         return fault
+
+    def faults_fired(self) -> tuple[int, ...]:
+        """How often each fault of :attr:`config` fired so far (in its order): each connection it
+        struck, each connect it met."""
+        return tuple(self._faults.fired)
 
     def reset(self, sock: FakeSocket) -> bool:
         """Reset ``sock``'s connection now (as a ``reset`` fault does); False if it is not connected."""
@@ -177,14 +181,16 @@ class FakeNetwork(NetworkSockets):
         """Make ``sock`` send FIN now (as a ``half_close`` fault does); False if it cannot."""
         return fault_kind("half_close").strike(sock._ep)  # type: ignore[attr-defined, no-any-return]
 
-    def _arm(self, plan: FaultPlan) -> None:
-        """Schedule the faults of ``plan`` that fire at a time on connections (now, if that is past)."""
-        for fault, kind in plan.timed:
-            self._timeline.schedule(max(to_ns(fault.at), self.clock.now_ns()),  # type: ignore[arg-type]
-                                    self._strike_at, (kind, fault.target))
+    def _arm(self, plan: FaultPlan, first: int = 0) -> None:
+        """Schedule the faults of ``plan`` (from index ``first``) that fire at a time on connections (now,
+        if that is past)."""
+        for fault, kind, index in plan.timed:
+            if index >= first:
+                self._timeline.schedule(max(to_ns(fault.at), self.clock.now_ns()),  # type: ignore[arg-type]
+                                        self._strike_at, (kind, fault.target, index))
 
-    def _strike_at(self, arg: tuple[Any, str]) -> None:
-        FaultPlan.strike_all(arg[0], arg[1], list(self._connected.values()))
+    def _strike_at(self, arg: tuple[Any, str, int]) -> None:
+        self._faults.strike_all(arg[0], arg[1], list(self._connected.values()), arg[2])
 
     def _configure(self, endpoint: TcpEndpoint) -> None:
         """Apply the endpoint rules and after_bytes faults matching ``endpoint``'s name."""

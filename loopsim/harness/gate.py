@@ -21,7 +21,8 @@ from loopsim.loop.errors import InputError
 from .runner import ScenarioResult, run_scenario
 from .scenario import is_scenario_file, load_scenario
 
-__all__ = ["find_scenarios", "GateRow", "run_files", "format_table", "write_junit"]
+__all__ = ["find_scenarios", "GateRow", "run_files", "format_table", "write_junit", "format_fault_coverage",
+           "faults_never_fired"]
 
 
 @dataclass
@@ -37,6 +38,7 @@ class GateRow:
     detail: str
     known_bug: str | None = None
     traceback: str = ""
+    faults: tuple[tuple[str, str, int], ...] = ()  # each [[network.fault]]: (kind, target, times it fired)
 
 
 def find_scenarios(root: str) -> list[str]:
@@ -73,10 +75,32 @@ def run_files(paths: Iterable[str]) -> list[GateRow]:
                                 traceback="".join(traceback.format_exception(exc))))
             continue
         outcome = result.outcome
+        faults: tuple[tuple[str, str, int], ...] = ()
+        if outcome is not None and len(outcome.faults_fired) == len(outcome.faults):
+            faults = tuple((f.kind, f.target, n) for f, n in zip(outcome.faults, outcome.faults_fired))
         rows.append(GateRow(path, sc.name, result.status, outcome.virtual_time if outcome else None,
                             time.perf_counter() - start, "" if result.passed else result.report(),
-                            sc.known_bug))
+                            sc.known_bug, faults=faults))
     return rows
+
+
+def format_fault_coverage(rows: Iterable[GateRow]) -> str:
+    """Which injected faults (kind, target) fired how often, per scenario that has any."""
+    body = [(row.name, f"network.fault[{i}]", kind, target, str(n))
+            for row in rows for i, (kind, target, n) in enumerate(row.faults)]
+    if not body:
+        return "fault coverage: no scenario injects a fault"
+    head = ("scenario", "fault", "kind", "target", "fired")
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [head, tuple("-" * w for w in widths), *body]]
+    return "fault coverage:\n" + "\n".join(line.rstrip() for line in lines)
+
+
+def faults_never_fired(rows: Iterable[GateRow]) -> list[str]:
+    """One line per fault of a scenario that never fired in its run: ``PATH: network.fault[i] (kind target)``."""
+    return [f"{row.path}: network.fault[{i}] ({kind} {target}) never fired"
+            for row in rows for i, (kind, target, n) in enumerate(row.faults) if n == 0]
 
 
 def format_table(rows: list[GateRow]) -> str:

@@ -76,6 +76,7 @@ class Outcome:
     trace: Any = None
     error: BaseException | None = None  # what stopped the run early (Deadlock, Divergence, ...)
     faults: tuple[Any, ...] = ()  # the faults the simulated network was configured with
+    faults_fired: tuple[int, ...] = ()  # how often each of them fired (a simulated run; else empty)
 
     def trace_tail(self, n: int = 12) -> str:
         if self.trace is None:

@@ -125,7 +125,13 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
-                   faults=net.config.faults)
+                   faults=net.config.faults, faults_fired=_faults_fired(net))
+
+
+def _faults_fired(net: Any) -> tuple[int, ...]:
+    """How often each of a simulated network's faults fired (a replayed or live network has none)."""
+    counts = getattr(net, "faults_fired", None)
+    return tuple(counts()) if callable(counts) else ()
 
 
 def _run_async(coro: Any, net: fakes.Network, name: str, trace: Any, tap: StreamTap, horizon: float | None,

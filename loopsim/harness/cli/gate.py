@@ -1,6 +1,7 @@
 # loopsim.harness.cli.gate: `loopsim gate [DIR] [--junit FILE]` - the regression gate on the command line.
 # Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.gate.
-"""``loopsim gate [DIR] [--junit FILE]``: a table, JUnit XML, exit 1 on any failure, 2 on a bad file."""
+"""``loopsim gate [DIR] [--junit FILE] [--fault-coverage] [--require-fault-coverage]``: a table, JUnit XML,
+which faults fired, exit 1 on any failure (or a fault that never fired, when required), 2 on a bad file."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ __all__ = ["COMMAND"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", nargs="?", default="scenarios", metavar="DIR", help="directory (default: scenarios)")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    parser.add_argument("--fault-coverage", action="store_true",
+                        help="print which injected faults (kind, target) fired how often")
+    parser.add_argument("--require-fault-coverage", action="store_true",
+                        help="as --fault-coverage, and exit 1 when a scenario's fault never fired")
 
 
 def run(args: argparse.Namespace) -> int:
-    from loopsim.harness.gate import find_scenarios, format_table, run_files, write_junit
+    from loopsim.harness.gate import faults_never_fired, find_scenarios, format_fault_coverage, format_table, \
+        run_files, write_junit
 
     if not os.path.exists(args.dir):
         print(f"loopsim gate: {args.dir}: no such file or directory", file=sys.stderr)
@@ -46,9 +52,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"loopsim gate: --junit {args.junit}: cannot write it: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
         print(f"JUnit XML written to {args.junit}")
+    never: list[str] = []
+    if args.fault_coverage or args.require_fault_coverage:
+        print("\n" + format_fault_coverage(rows))
+        if args.require_fault_coverage:
+            never = faults_never_fired(rows)
+            for line in never:
+                print(f"loopsim gate: --require-fault-coverage: {line}", file=sys.stderr)
     if any(r.status == "error" for r in rows):
         return EXIT_USAGE
-    return EXIT_FAILURE if any(r.status != "pass" for r in rows) else EXIT_OK
+    return EXIT_FAILURE if never or any(r.status != "pass" for r in rows) else EXIT_OK
 
 
 COMMAND = Command(
