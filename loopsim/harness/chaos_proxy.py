@@ -30,7 +30,6 @@ from the upstream) resets the other.
 
 from __future__ import annotations
 
-import errno
 import math
 import socket
 import struct
@@ -280,8 +279,13 @@ class ChaosProxy:
                     yield from self._wait_delivered(flow)
                     if not flow.stopped and not conn.abort:
                         flow.stopped = True
+                        try:
+                            flow.dst.shutdown(socket.SHUT_WR)
+                        except OSError as exc:  # the peer is gone already
+                            trace(flow.dst_name, "shutdown", (socket.SHUT_WR,), errno_name(exc.errno or 0))
+                            self._reset(conn)
+                            return
                         trace(flow.dst_name, "shutdown", (socket.SHUT_WR,), None)
-                        flow.dst.shutdown(socket.SHUT_WR)
                     return
                 if flow.stopped:
                     continue  # half-closed by a fault: the target's later bytes go nowhere
@@ -357,12 +361,13 @@ class ChaosProxy:
             self._reset(conn)
         elif strike.kind == HALF_CLOSE and not flow.stopped:
             flow.stopped = True
-            self.trace(flow.dst_name, "shutdown", (socket.SHUT_WR,), None)
             try:
                 flow.dst.shutdown(socket.SHUT_WR)
-            except OSError as exc:  # pragma: no cover - the peer is already gone
-                if exc.errno != errno.ENOTCONN:
-                    raise
+            except OSError as exc:  # the peer is gone already
+                self.trace(flow.dst_name, "shutdown", (socket.SHUT_WR,), errno_name(exc.errno or 0))
+                self._reset(conn)
+                return
+            self.trace(flow.dst_name, "shutdown", (socket.SHUT_WR,), None)
         # a data fault: the rules alter the bytes from now on; nothing to do to the sockets
 
     def _reset(self, conn: _Connection) -> None:
