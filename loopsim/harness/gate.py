@@ -1,5 +1,6 @@
 # loopsim.harness.gate: the regression gate - run scenario files, print a table, write JUnit XML.
-# Owns: find_scenarios, GateRow, run_files, format_table, write_junit. Imports: stdlib, loopsim.harness.{scenario,runner}.
+# Owns: find_scenarios, GateRow, run_files, format_table, write_junit, format_fault_coverage, faults_never_fired.
+# Imports: stdlib, loopsim.harness.{scenario,runner,error_paths}.
 """``loopsim gate DIR``: every scenario file under DIR, one row each.
 
 The gate keeps going: a bad file is an ``error`` row (its one-line
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from loopsim.loop.errors import InputError
+from .error_paths import ErrorPathRecorder
 from .runner import ScenarioResult, run_scenario
 from .scenario import is_scenario_file, load_scenario
 
@@ -55,8 +57,9 @@ def find_scenarios(root: str) -> list[str]:
     return sorted(found)
 
 
-def run_files(paths: Iterable[str]) -> list[GateRow]:
-    """Run each scenario file; a bad or crashing file becomes one row, never a traceback."""
+def run_files(paths: Iterable[str], error_paths: ErrorPathRecorder | None = None) -> list[GateRow]:
+    """Run each scenario file; a bad or crashing file becomes one row, never a traceback. With
+    ``error_paths``, each run is recorded by it (which except/finally blocks ran after which faults)."""
     rows = []
     for path in paths:
         start = time.perf_counter()
@@ -64,7 +67,7 @@ def run_files(paths: Iterable[str]) -> list[GateRow]:
         try:
             sc = load_scenario(path)
             name = sc.name
-            result: ScenarioResult = run_scenario(sc)
+            result: ScenarioResult = run_scenario(sc) if error_paths is None else error_paths.run(sc, run_scenario)
         except InputError as exc:
             rows.append(GateRow(path, name, "error", None, time.perf_counter() - start, str(exc)))
             continue

@@ -152,7 +152,7 @@ def _run_async(coro: Any, net: fakes.Network, name: str, trace: Any, tap: Stream
     return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
-                   faults=net.config.faults)
+                   faults=net.config.faults, faults_fired=_faults_fired(net))
 
 
 class _FirstStep(Instrument):
@@ -229,15 +229,19 @@ def network_for(sc: Scenario, strict: bool = False) -> fakes.Network:
     return fakes.FakeNetwork(seed=sc.seed, config=net_config(sc), chooser=chooser)
 
 
-def run_scenario(sc: Scenario, strict: bool = False) -> ScenarioResult:
+def run_scenario(sc: Scenario, strict: bool = False,
+                 observe: Callable[[fakes.Network], object] | None = None) -> ScenarioResult:
     """Run ``sc`` and check its expectations (``strict``: replay its script; see :func:`replays_strictly`).
 
-    Raises :class:`InputError` for a bad app or args.
+    ``observe``, if given, is called with the network before the run starts. Raises
+    :class:`InputError` for a bad app or args.
     """
     import fakes
 
     driver = resolve_driver(sc.driver)
     net = network_for(sc, strict)
+    if observe is not None:
+        observe(net)
     try:
         outcome = run_world(driver, sc.args, net, sc.name, horizon=sc.limits.seconds)
     except InputError as exc:

@@ -1,5 +1,5 @@
 # loopsim.harness.cli.gate: `loopsim gate [DIR] [--junit FILE]` - the regression gate on the command line.
-# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.gate.
+# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.{gate,error_paths}.
 """``loopsim gate [DIR] [--junit FILE] [--fault-coverage] [--require-fault-coverage]``: a table, JUnit XML,
 which faults fired, exit 1 on any failure (or a fault that never fired, when required), 2 on a bad file."""
 
@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", nargs="?", default="scenarios", metavar="DIR", help="directory (default: scenarios)")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     parser.add_argument("--fault-coverage", action="store_true",
-                        help="print which injected faults (kind, target) fired how often")
+                        help="print which injected faults (kind, target) fired how often, and which except/"
+                             "finally blocks of the code under test ran after which fault kinds (and never)")
     parser.add_argument("--require-fault-coverage", action="store_true",
                         help="as --fault-coverage, and exit 1 when a scenario's fault never fired")
 
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from loopsim.harness.gate import faults_never_fired, find_scenarios, format_fault_coverage, format_table, \
         run_files, write_junit
+    from loopsim.harness.error_paths import ErrorPathRecorder
 
     if not os.path.exists(args.dir):
         print(f"loopsim gate: {args.dir}: no such file or directory", file=sys.stderr)
@@ -40,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"loopsim gate: {args.dir}: no scenario files (*.toml with format = \"loopsim-scenario/1\")",
               file=sys.stderr)
         return EXIT_USAGE
-    rows = run_files(paths)
+    coverage = args.fault_coverage or args.require_fault_coverage
+    recorder = ErrorPathRecorder() if coverage else None
+    rows = run_files(paths, error_paths=recorder)
     print(format_table(rows))
     for row in rows:
         if row.status != "pass":
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     never: list[str] = []
     if args.fault_coverage or args.require_fault_coverage:
         print("\n" + format_fault_coverage(rows))
+        assert recorder is not None
+        print("\n" + recorder.paths.table(root=os.getcwd()))
         if args.require_fault_coverage:
             never = faults_never_fired(rows)
             for line in never:
