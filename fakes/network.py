@@ -1,5 +1,5 @@
 # fakes.network: FakeNetwork - the simulated world: its sockets, addresses, links, connects, faults and time.
-# Owns: FakeNetwork. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
+# Owns: FakeNetwork, LoopChooser. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
 # socket_table,tcp_state,tcp_segments,tcp_calls,timeline}.
 """The fake network: a deterministic, simulated TCP world in virtual time.
 
@@ -51,7 +51,7 @@ from .tcp_state import (CLOSE, CLOSED, CONNECTED, CONNECTING, FAILED, LISTENING,
 from .timeline import Timeline
 from .trace import Trace
 
-__all__ = ["FakeNetwork"]
+__all__ = ["FakeNetwork", "LoopChooser"]
 
 _FIRST_PORT = 40000
 _DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
@@ -61,13 +61,38 @@ _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 
 
+class LoopChooser:
+    """The choices of the loop running on a network (its ready order), answered by the network's chooser.
+
+    Each answer is also a step of the trace, ``("loop", "choose", (label, n), i)``, so a strict replay
+    (:class:`~fakes.ReplayNetwork`) gives the same answers back.
+    """
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self.net = net
+
+    def index(self, label: str, n: int) -> int:
+        net = self.net
+        value: int = net.chooser.index(label, n)
+        trace = net.trace
+        if trace is not None:
+            trace.add("loop", "choose", (label, n), value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"LoopChooser({self.net.chooser!r})"
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)
 class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
     ``chooser`` is given; ``trace=False`` turns the trace off (``.trace`` is
-    then None).
+    then None). ``loop_chooser`` is what a loop's scheduling policy asks (the
+    harness gives it to ``loopsim.ChooserPolicy``): see :class:`LoopChooser`.
     """
 
     def __init__(self, seed: int = 0, config: NetConfig | None = None, chooser: Chooser | None = None,
@@ -80,6 +105,7 @@ class FakeNetwork(NetworkSockets):
         self.clock = VirtualClock()
         self.trace: Any = Trace(self.clock) if trace else None  # or a wrapper with its add() (a harness watch)
         self.chooser = chooser if chooser is not None else RandomChooser(seed)
+        self.loop_chooser = LoopChooser(self)
         self.config = config
         self._timeline = Timeline(self.clock)
         self._sockets = SocketTable()
