@@ -114,6 +114,7 @@ class FakeNetwork(NetworkSockets):
         self._serial = 0
         self._connected: dict[int, TcpEndpoint] = {}  # by serial: what faults at a time strike
         self._listeners: dict[str, TcpEndpoint] = {}
+        self._conn_jitter: dict[TcpEndpoint, int] = {}  # a connecting client's jitter draw (ns), until it joins
         self._bound: dict[str, TcpEndpoint] = {}
         self._arm(self._faults)
 
@@ -157,7 +158,8 @@ class FakeNetwork(NetworkSockets):
         eb.local = ("127.0.0.1", self._next_port())
         ea.peer, eb.peer = eb.local, ea.local
         ea.peer_key, eb.peer_key = addr_key(eb.local), addr_key(ea.local)
-        self._join(ea, eb, self.config.link_for(eb.peer_key))
+        link = self.config.link_for(eb.peer_key)
+        self._join(ea, eb, link, self._draw_conn_jitter(link) if link.jitter else 0)
         ea.connect_reported = eb.connect_reported = True
         refresh(ea)
         refresh(eb)
@@ -174,9 +176,9 @@ class FakeNetwork(NetworkSockets):
     # -- configuration -------------------------------------------------------------------------------
 
     def link(self, addr: str = "*", latency: float = 0.0, bandwidth: float | None = None,
-             accept_delay: float = 0.0, backlog: int = 128) -> Link:
+             accept_delay: float = 0.0, backlog: int = 128, jitter: float = 0.0) -> Link:
         """Append a :class:`~fakes.Link` (the first matching link applies: add specific ones first)."""
-        link = Link(addr, latency, bandwidth, accept_delay, backlog)
+        link = Link(addr, latency, bandwidth, accept_delay, backlog, jitter)
         self.config = self.config.with_link(link)
         return link
 
@@ -233,6 +235,9 @@ class FakeNetwork(NetworkSockets):
     def _start_connect(self, client: TcpEndpoint) -> None:
         link = client.link = self.config.link_for(client.peer_key)
         latency = to_ns(link.latency) if link.latency else 0
+        if link.jitter:  # this connection's own delay, the connect's and every segment's (see _join)
+            offset = self._conn_jitter[client] = self._draw_conn_jitter(link)
+            latency += offset
         if latency:
             self._timeline.after(latency, self._syn_arrive, client)
         else:
@@ -270,7 +275,7 @@ class FakeNetwork(NetworkSockets):
         server.peer_key = f"{local[0]}:{local[1]}"  # type: ignore[index]  # addr_key(client.local)
         server.connect_reported = True
         link: Link = client.link  # type: ignore[assignment]
-        self._join(client, server, link)
+        self._join(client, server, link, self._conn_jitter.pop(client, 0) if link.jitter else 0)
         refresh(client)
         server.readiness = readiness(server)
         queues: ListenQueues = listener.queues  # type: ignore[assignment]
@@ -282,21 +287,33 @@ class FakeNetwork(NetworkSockets):
             queues.acceptable.append(server)
             refresh(listener)
 
-    def _join(self, a: TcpEndpoint, b: TcpEndpoint, link: Link) -> None:
-        """Join two endpoints with a pipe each way and mark both connected."""
+    def _join(self, a: TcpEndpoint, b: TcpEndpoint, link: Link, offset: int = 0) -> None:
+        """Join two endpoints with a pipe each way and mark both connected (``offset``: the connection's
+        jitter draw, ns, added to its latency both ways)."""
         config = self.config
         if config.endpoints or config.faults:
             self._configure(a)
             self._configure(b)
-        latency = to_ns(link.latency) if link.latency else 0
+        latency = (to_ns(link.latency) if link.latency else 0) + offset
         bandwidth = link.bandwidth
         timeline = self._timeline
         a.outgoing = b.incoming = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, bandwidth, timeline)
         b.outgoing = a.incoming = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, bandwidth, timeline)
+        jitter = link.jitter_us if link.jitter else 0
+        if jitter:
+            for pipe in (a.outgoing, b.outgoing):
+                pipe.jitter = jitter
+                pipe.chooser = self.chooser
+                pipe.immediate = False
         a.state = b.state = CONNECTED
         a.link = b.link = link
         self._register_connected(a)
         self._register_connected(b)
+
+    def _draw_conn_jitter(self, link: Link) -> int:
+        """A connection's jitter: ``0..jitter`` microseconds from the chooser (label "jitter-conn"), in ns."""
+        hi = link.jitter_us
+        return self.chooser.integer("jitter-conn", 0, hi) * 1000 if hi else 0
 
     def _register_connected(self, endpoint: TcpEndpoint) -> None:
         self._serial += 1
