@@ -1,5 +1,5 @@
 # fakes.network: FakeNetwork - the simulated world: its sockets, addresses, links, connects, faults and time.
-# Owns: FakeNetwork, LoopChooser. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
+# Owns: FakeNetwork, LoopChooser, TracedPolicy. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
 # socket_table,tcp_state,tcp_segments,tcp_calls,timeline}.
 """The fake network: a deterministic, simulated TCP world in virtual time.
 
@@ -81,8 +81,32 @@ class LoopChooser:
             trace.add("loop", "choose", (label, n), value)
         return value
 
+    def follow(self, policy: Any) -> TracedPolicy:
+        """A loop's own scheduling policy (``pick(ready) -> int``), each pick traced as this chooser's are."""
+        return TracedPolicy(policy, self.net)
+
     def __repr__(self) -> str:
         return f"LoopChooser({self.net.chooser!r})"
+
+
+class TracedPolicy:
+    """A scheduling policy whose picks are trace steps ``("loop", "choose", ("ready-order", n), i)``."""
+
+    __slots__ = ("policy", "net")
+
+    def __init__(self, policy: Any, net: FakeNetwork) -> None:
+        self.policy = policy
+        self.net = net
+
+    def pick(self, ready: Any) -> Any:
+        value = self.policy.pick(ready)
+        trace = self.net.trace
+        if trace is not None:
+            trace.add("loop", "choose", ("ready-order", len(ready)), value)
+        return value
+
+    def __repr__(self) -> str:
+        return repr(self.policy)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

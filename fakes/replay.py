@@ -172,6 +172,14 @@ class ScriptLoopChooser:
             net.trace.add("loop", "choose", (label, n), value)
         return value
 
+    def follow(self, policy: Any) -> ScriptLoopChooser:
+        """A replay's ready order is its script's, whatever policy the run was given: this, as a policy."""
+        return self
+
+    def pick(self, ready: Any) -> int:
+        """A scheduling policy (``pick(ready) -> int``) answering the ready order from the script."""
+        return self.index("ready-order", len(ready))
+
     def __repr__(self) -> str:
         return "ScriptLoopChooser()"
 

@@ -74,8 +74,9 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     ``outcome.error``. The driver rejecting its arguments - a ``TypeError`` or
     ``ValueError`` from calling it, or from the main task's first step, before
     it waited on anything - is an :class:`InputError`. The loop's ready order
-    is ``policy``'s, or by default the network's choice (its ``loop_chooser``,
-    so it is drawn, recorded and replayed; a live network has none: FIFO).
+    is ``policy``'s, or by default the network's choice (its ``loop_chooser``);
+    on a simulated network each pick is a trace step, a strict replay answers
+    from its script, a live network runs FIFO (or ``policy``).
     """
     import fakes
 
@@ -93,8 +94,9 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     if horizon is not None:
         guards += (HorizonGuard(net.clock, horizon),)
     first_step = _FirstStep()
-    if policy is None and getattr(net, "loop_chooser", None) is not None:  # simulated or replayed
-        policy = ChooserPolicy(net.loop_chooser)  # type: ignore[attr-defined]
+    loop_chooser = getattr(net, "loop_chooser", None)  # simulated or replayed: the order is a trace step
+    if loop_chooser is not None:
+        policy = ChooserPolicy(loop_chooser) if policy is None else loop_chooser.follow(policy)
     loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, first_step, *guards, *instruments),
                 policy=policy)
     main = first_step.main = loop.spawn(gen, name="main")

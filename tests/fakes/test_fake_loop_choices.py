@@ -133,7 +133,12 @@ def test_an_explicit_policy_takes_the_place_of_the_networks_choice():
 
     outcome = run_world(two_workers, {}, fakes.FakeNetwork(chooser=fakes.DefaultChooser()), policy=SecondTime())
     assert outcome.result == ["b", "a"]
-    assert choose_steps(outcome.trace) == []  # the policy's own choices are not the network's
+    # its picks are trace steps too, so a strict replay of the run (which ignores any policy) reproduces it
+    assert [result for *_, result in choose_steps(outcome.trace)] == [0, 1]
+    replayed = run_world(two_workers, {}, fakes.ReplayNetwork(outcome.trace.events), policy=SecondTime())
+    assert replayed.error is None and replayed.result == ["b", "a"]
+    assert replayed.trace.to_text() == outcome.trace.to_text()
+    assert "SecondTime" in repr(fakes.FakeNetwork().loop_chooser.follow(SecondTime()))
 
 
 def test_the_loop_chooser_works_with_the_trace_off():
