@@ -8,7 +8,8 @@ column are merged into that column (the most telling state wins: running over
 waiting, a reset over a partial send over EAGAIN), so a run of 10,000 events
 costs a few hundred SVG nodes at any zoom. Ctrl+wheel or W/S zoom, drag,
 shift+wheel or A/D pan; hovering shows the trace event; ``page.html#from=A&to=B``
-opens it zoomed on steps A to B (``&axis=time``: on virtual time). Below the chart, plain
+opens it zoomed on steps A to B (``&axis=time``: on virtual time; ``&hover=X,Y`` shows the
+hover text at chart point X,Y, for tests). Below the chart, plain
 HTML tables name every task (with its end) and every socket.
 
 The chart starts :data:`LAYOUT` ``["top"]`` pixels from the top of the page,
@@ -376,5 +377,9 @@ document.getElementById("axis").onclick = function () {
 window.addEventListener("scroll", later); window.addEventListener("resize", later);
 render();
 document.body.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
+if (hash.hover) { /* #hover=X,Y: hover there once drawn (chart coordinates), so a headless browser can check it */
+  var at = hash.hover.split(","), box = svg.getBoundingClientRect();
+  hover({ clientX: box.left + (+at[0]), clientY: box.top + (+at[1]) });
+}
 })();
 """

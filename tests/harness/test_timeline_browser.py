@@ -25,13 +25,24 @@ from .test_timeline import NAIVE, world_file
 INSTALL = "apt-get install -y chromium (Debian/Ubuntu; .ci/run does it when it is missing)"
 
 
-@pytest.fixture(scope="module")
-def chromium():
+def find_chromium():
+    """The Chromium to run; a missing one fails the test (never skips it), saying how to install it."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
         if path:
             return path
     pytest.fail(f"the browser tests need headless Chromium, which is not installed: {INSTALL}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return find_chromium()
+
+
+def test_a_missing_chromium_fails_saying_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r"not installed: apt-get install -y chromium"):
+        find_chromium()
 
 
 def browse(chromium, page, *flags, timeout=60, url_suffix=""):
@@ -45,8 +56,8 @@ def browse(chromium, page, *flags, timeout=60, url_suffix=""):
 
 
 def read_png(path):
-    """Decode an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes): (width, height, rows of
-    (r, g, b) tuples). Stdlib only: zlib and struct."""
+    """Decode an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes): (width, height, bytes per
+    pixel, the unfiltered rows). Stdlib only: zlib and struct."""
     data = pathlib.Path(path).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, [], None
@@ -86,7 +97,7 @@ def read_png(path):
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
         rows.append(line)
         prev = line
-    return width, height, [[tuple(r[i:i + 3]) for i in range(0, stride, bpp)] for r in rows]
+    return width, height, bpp, rows
 
 
 def rgb(name):
@@ -108,11 +119,12 @@ def test_the_screenshot_shows_a_lane_per_task_and_socket_in_its_colours(chromium
     height = lane_row(lanes) + 20
     shot = tmp_path / "shot.png"
     browse(chromium, page, f"--screenshot={shot}", f"--window-size=1000,{height}")
-    width, h, pixels = read_png(shot)
+    width, h, bpp, rows = read_png(shot)
     assert (width, h) == (1000, height)
 
     def colours(row):
-        return set(pixels[row][LAYOUT["label"]:])
+        line = rows[row]
+        return {tuple(line[i:i + 3]) for i in range(LAYOUT["label"] * bpp, len(line), bpp)}
 
     assert rgb("select") in colours(lane_row(0))
     for i, task in enumerate(tl.tasks, 1):
@@ -129,12 +141,18 @@ def test_the_screenshot_shows_a_lane_per_task_and_socket_in_its_colours(chromium
     assert rgb("partial") in colours(lane_row(proxy))  # the naive proxy's partial send, where the data is lost
 
 
-def test_the_dom_after_the_script_names_every_task_and_socket(chromium, tmp_path):
+def test_the_dom_names_every_task_and_socket_and_hovering_a_call_shows_its_event(chromium, tmp_path):
     sc = load_scenario(NAIVE)
     outcome = run_scenario(sc).outcome
+    tl = timeline_for_scenario(sc)
     page = tmp_path / "naive.html"
-    page.write_text(render_html(timeline_for_scenario(sc)))
-    dom = browse(chromium, page, "--dump-dom")
+    page.write_text(render_html(tl))
+    lane = 1 + len(tl.tasks) + [s.name for s in tl.sockets].index("proxy#1")
+    (partial,) = [m for m in tl.sockets[lane - 1 - len(tl.tasks)].marks if m.kind == "partial"]
+    width = 1000
+    x = LAYOUT["label"] + (partial.x + 0.5) / tl.steps * (width - LAYOUT["label"])
+    y = lane_row(lane) - LAYOUT["top"]
+    dom = browse(chromium, page, "--dump-dom", f"--window-size={width},600", url_suffix=f"#hover={x:.1f},{y}")
     assert re.search(r'data-render-ms="[0-9.]+"', dom), "the page's script did not run to its end"
     lane_labels = re.findall(r'<text [^>]*class="lane-task"[^>]*>([^<]*)</text>', dom)
     for name in outcome.tasks:
@@ -142,6 +160,10 @@ def test_the_dom_after_the_script_names_every_task_and_socket(chromium, tmp_path
         assert any(label.startswith(html.escape(name) + " ") for label in lane_labels), name
     for sock in {e.sock for e in outcome.trace.events} - {"select", "clock"}:
         assert f'<td class="name">{html.escape(sock)}</td>' in dom
+    tip = re.search(r'<div id="tip"[^>]*>(.*?)</div>', dom, re.S).group(1)
+    event = tl.events[partial.seq]
+    assert html.escape(f"[{event.seq}] {event.to_text()}", quote=False) in tip
+    assert "(task service_client-1)" in tip
 
 
 @pytest.mark.slow
