@@ -1,15 +1,15 @@
 # loopsim.harness.timeline: the timeline of one run - task lanes, socket lanes, select decisions, faults.
 # Owns: TimelineCollector (the instrument), Timeline, TaskLane, SocketLane, Segment, Mark, build_timeline,
-# timeline_for_scenario. Imports: stdlib, loopsim.loop (instruments, waits), loopsim.harness.{runner,scenario}.
+# timeline_for_scenario, is_socket_wait. Imports: stdlib, loopsim.loop.instruments, loopsim.harness.{runner,scenario}.
 """What happened in a run, over its steps and its virtual time.
 
 The x axis counts *steps*: every trace event is one step, and so is every
 resume of a task (a resume that makes no socket call still takes a column).
 ``Timeline.times[x]`` is the virtual time at step ``x``, so a renderer can draw
 either axis. Observation goes only through the loop's instrument hooks
-(:class:`TimelineCollector`: task spawn/step/exit, and before each ``select``
-which task waits on which socket, read from the selector's public
-``get_map()``) and the run's ``fakes.Trace``; the loop's hot path is untouched.
+(:class:`TimelineCollector`: task spawn/step/exit, and after each step what the
+task waits on, ``Task.waiting_for()``) and the run's ``fakes.Trace``; the loop's
+hot path is untouched.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from loopsim.loop.instruments import Instrument
-from loopsim.loop.waits import SocketWaiters
 from .runner import ScenarioResult, network_for, run_scenario
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["TimelineCollector", "Timeline", "TaskLane", "SocketLane", "Segment", "Mark", "build_timeline",
-           "timeline_for_scenario", "classify", "VALUE_SHOWN"]
+           "timeline_for_scenario", "classify", "is_socket_wait", "VALUE_SHOWN"]
 
 #: How many characters of a task's return value or error message a lane shows.
 VALUE_SHOWN = 200
@@ -36,7 +35,8 @@ _SOCKET_OK_ERRNOS = (0, errno.EINPROGRESS, errno.EALREADY, errno.EISCONN)
 
 @dataclass(frozen=True)
 class Segment:
-    """A task's state over steps ``[x0, x1)``: "ready", "run", "wait" (``detail``: on which socket) or "done"."""
+    """A task's state over steps ``[x0, x1)``: "ready", "run", "wait" (``detail``: what on, as
+    ``Task.waiting_for()`` says; see :func:`is_socket_wait`) or "done" (``detail``: its value or error)."""
 
     x0: int
     x1: int
@@ -116,11 +116,10 @@ class TimelineCollector(Instrument):
         self.order: list[str] = []  # task names in spawn order
         self.spawned: dict[str, int] = {}
         self.steps: dict[str, list[tuple[int, int]]] = {}
-        self.waits: dict[str, list[tuple[int, str]]] = {}  # task -> (x, "readable SOCK") seen before a select
+        self.waits: dict[str, list[str]] = {}  # task -> what it waited on after each step ("" if nothing)
         self.ended: dict[str, tuple[int, str, str]] = {}
         self._current = ""
         self._step_start = 0
-        self._loop: Any = None
 
     def _sync(self) -> None:
         """Give the trace events made since the last hook their steps."""
@@ -140,7 +139,6 @@ class TimelineCollector(Instrument):
 
     def task_spawned(self, task: Any) -> None:
         self._sync()
-        self._loop = task.loop
         name = task.name
         if name not in self.spawned:
             self.order.append(name)
@@ -154,6 +152,7 @@ class TimelineCollector(Instrument):
     def after_task_step(self, task: Any) -> None:
         self._sync()
         self.steps[task.name].append((self._step_start, len(self.times)))
+        self.waits[task.name].append("" if task.done() else task.waiting_for())
         self._current = ""
 
     def task_exited(self, task: Any) -> None:
@@ -167,65 +166,32 @@ class TimelineCollector(Instrument):
             end, detail = "error", _short(f"{type(exc).__name__}: {exc}")
         self.ended[task.name] = (len(self.times), end, detail)
 
-    def before_io_wait(self, timeout: float | None) -> None:
-        self._sync()
-        selector = getattr(self._loop, "selector", None)
-        mapping = selector.get_map() if selector is not None else None
-        if not mapping:
-            return
-        x = len(self.times)
-        for key in list(mapping.values()):
-            waiters = key.data
-            if not isinstance(waiters, SocketWaiters):
-                continue
-            reader, writer = waiters.reader, waiters.writer
-            sock = _sock_name(waiters.sock)
-            if reader is not None and reader is writer:
-                self._note_wait(reader.name, x, f"{sock} to be readable or writable")
-                continue
-            if reader is not None:
-                self._note_wait(reader.name, x, f"{sock} to be readable")
-            if writer is not None:
-                self._note_wait(writer.name, x, f"{sock} to be writable")
-
-    def _note_wait(self, task: str, x: int, what: str) -> None:
-        waits = self.waits.setdefault(task, [])
-        if not waits or waits[-1][1] != what or self._stepped_since(task, waits[-1][0]):
-            waits.append((x, what))
-
-    def _stepped_since(self, task: str, x: int) -> bool:
-        steps = self.steps.get(task)
-        if not steps:
-            return False
-        return steps[-1][0] >= x
-
     def task_lanes(self, end: int) -> list[TaskLane]:
         """Each task's segments up to step ``end``."""
         lanes = []
         for name in self.order:
             lane = TaskLane(name)
             x = self.spawned[name]
-            waits = self.waits.get(name, [])
-            w = 0
-            ended = self.ended.get(name)
-            for x0, x1 in self.steps[name]:
+            what = ""  # what the task waits on since its last step
+            for (x0, x1), waited in zip(self.steps[name], self.waits[name]):
                 if x0 > x:
-                    while w < len(waits) and waits[w][0] < x:
-                        w += 1
-                    seen = waits[w][1] if w < len(waits) and waits[w][0] < x0 else ""
-                    lane.segments.append(Segment(x, x0, "wait" if x > self.spawned[name] else "ready", seen))
+                    lane.segments.append(Segment(x, x0, "wait" if x > self.spawned[name] else "ready", what))
                 lane.segments.append(Segment(x0, max(x1, x0 + 1), "run"))
-                x = max(x1, x0 + 1)
+                x, what = max(x1, x0 + 1), waited
+            ended = self.ended.get(name)
             if ended is not None:
                 lane.end_x, lane.end, lane.end_detail = ended
                 if end > x:
                     lane.segments.append(Segment(x, end, "done", ended[2]))
             elif end > x:  # still waiting when the run stopped (a deadlock, a divergence)
-                while w < len(waits) and waits[w][0] < x:
-                    w += 1
-                lane.segments.append(Segment(x, end, "wait", waits[w][1] if w < len(waits) else ""))
+                lane.segments.append(Segment(x, end, "wait", what))
             lanes.append(lane)
         return lanes
+
+
+def is_socket_wait(detail: str) -> bool:
+    """Whether a wait segment's ``detail`` (``Task.waiting_for()``) names a socket."""
+    return detail.endswith((" to be readable", " to be writable", " to be readable or writable"))
 
 
 def _short(text: str) -> str:

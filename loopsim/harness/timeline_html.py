@@ -23,9 +23,9 @@ import html
 import json
 from typing import Any
 
-from .timeline import Timeline
+from .timeline import Timeline, is_socket_wait
 
-__all__ = ["render_html", "page_data", "LAYOUT", "COLORS", "TASK_STATES", "MARK_KINDS"]
+__all__ = ["render_html", "page_data", "LAYOUT", "COLORS", "TASK_STATES", "MARK_KINDS", "OPEN_TABLES"]
 
 #: Pixel layout of the chart (CSS pixels).
 LAYOUT = {"top": 82, "axis": 28, "lane": 16, "gap": 6, "label": 230}
@@ -39,6 +39,9 @@ COLORS = {
     "select": "#7b61ff", "select-none": "#d3cdfb", "fault": "#c81e1e", "divergence": "#d6336c",
     "flight": "#bcd3f7",
 }
+
+#: Up to this many tasks and sockets, the tables below the chart are open when the page loads.
+OPEN_TABLES = 400
 
 #: Task states in drawing priority (a pixel column holding several shows the last).
 TASK_STATES = ("done-ok", "done-cancelled", "done-error", "ready", "idle", "wait", "run")
@@ -55,7 +58,7 @@ _LEGEND = (("run", "running"), ("wait", "waiting on a socket"), ("idle", "waitin
 
 def _task_state(segment_state: str, detail: str, end: str | None) -> str:
     if segment_state == "wait":
-        return "wait" if detail else "idle"
+        return "wait" if is_socket_wait(detail) else "idle"
     if segment_state == "done":
         return f"done-{end or 'ok'}"
     return segment_state
@@ -113,11 +116,13 @@ def _tables(tl: Timeline) -> str:
         sock_rows.append(f'<tr class="socket"><td class="name">{esc(sock.name)}</td><td>{esc(sock.peer or "-")}</td>'
                          f'<td>{len(sock.marks)}</td><td>{esc(calls)}</td><td>{peak}</td></tr>')
     faults = "".join(f"<li>step {m.x}: {esc(m.label)}</li>" for m in tl.faults) or "<li>none</li>"
-    return (f'<h2>Tasks ({len(tl.tasks)})</h2><table id="tasks"><tr><th>task</th><th>end</th><th>value or error'
-            f'</th></tr>{"".join(rows)}</table>'
-            f'<h2>Sockets ({len(tl.sockets)})</h2><table id="sockets"><tr><th>socket</th><th>peer</th><th>calls</th>'
-            f'<th>answers</th><th>most bytes in flight</th></tr>{"".join(sock_rows)}</table>'
-            f'<h2>Faults</h2><ul id="faults">{faults}</ul>')
+    # open unless long: a closed <details> is in the DOM but not laid out, so a page of thousands of lanes loads fast
+    shown = " open" if len(tl.tasks) + len(tl.sockets) <= OPEN_TABLES else ""
+    return (f'<details{shown}><summary>Tasks ({len(tl.tasks)})</summary><table id="tasks"><tr><th>task</th>'
+            f'<th>end</th><th>value or error</th></tr>{"".join(rows)}</table></details>'
+            f'<details{shown}><summary>Sockets ({len(tl.sockets)})</summary><table id="sockets"><tr><th>socket</th>'
+            f'<th>peer</th><th>calls</th><th>answers</th><th>most bytes in flight</th></tr>{"".join(sock_rows)}'
+            f'</table></details><h2>Faults</h2><ul id="faults">{faults}</ul>')
 
 
 def render_html(tl: Timeline) -> str:
@@ -156,7 +161,7 @@ body {{ margin: 0; font: 12px/1.4 system-ui, sans-serif; color: #1f2933; backgro
 #chart {{ display: block; }}
 #tip {{ position: fixed; pointer-events: none; background: #1f2933; color: #fff; padding: 4px 6px; font: 11px monospace;
   white-space: pre; max-width: 80vw; overflow: hidden; display: none; z-index: 2; }}
-#below {{ padding: 8px; }} table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: 1px 6px; text-align: left; }}
+#below {{ padding: 8px; }} summary {{ font-size: 1.3em; font-weight: bold; margin: 8px 0; cursor: pointer; }} table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: 1px 6px; text-align: left; }}
 .end-error {{ color: #c81e1e; }} .end-cancelled {{ color: #6b4fbb; }}
 </style></head>
 <body data-events="{events}" data-steps="{steps}">
@@ -330,7 +335,7 @@ function hover(e) {
       var s = near(lane.segs, function (s) { return s[1]; }, 2, u, slack / 2);
       if (s) {
         var st = D.states[s[2]], what = D.strings[s[3]];
-        text = lane.name + ": " + st + (what ? " on " + what : "") + "  steps " + s[0] + "-" + s[1] + "  t=" +
+        text = lane.name + ": " + st + (what ? ", waiting for " + what : "") + "  steps " + s[0] + "-" + s[1] + "  t=" +
                T[Math.min(N - 1, s[0])].toFixed(6);
         if (st === "run") text += "\n" + stepEvents(s[0], s[1]).join("\n");
         if (st.indexOf("done") === 0) text += "\n  " + lane.end + ": " + lane.endDetail;

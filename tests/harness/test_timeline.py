@@ -16,7 +16,7 @@ from loopsim.cli import main
 from loopsim.harness.runner import run_scenario
 from loopsim.harness.scenario import load_scenario
 from loopsim.harness.script_format import step_to_toml
-from loopsim.harness.timeline import classify, timeline_for_scenario
+from loopsim.harness.timeline import classify, is_socket_wait, timeline_for_scenario
 from loopsim.harness.timeline_html import COLORS, render_html
 from loopsim.harness.timeline_perfetto import perfetto_events, render_perfetto
 
@@ -96,7 +96,7 @@ def test_a_task_waiting_on_a_socket_calls_it_when_woken(words):
     checked = 0
     for task in tl.tasks:
         for wait, run in zip(task.segments, task.segments[1:]):
-            if wait.state != "wait" or not wait.detail or run.state != "run":
+            if wait.state != "wait" or not is_socket_wait(wait.detail) or run.state != "run":
                 continue
             sock = wait.detail.rsplit(" to be ", 1)[0]
             first = next((e for e, x in zip(tl.events, tl.event_x) if run.x0 <= x < run.x1), None)
@@ -104,6 +104,9 @@ def test_a_task_waiting_on_a_socket_calls_it_when_woken(words):
                 assert first.sock == sock, (task.name, wait, first)
                 checked += 1
     assert checked >= 6
+    waits = {s.detail for t in tl.tasks for s in t.segments if s.state == "wait"}
+    assert "task 'client-1' to finish" in waits  # main joins its clients in turn
+    assert not any(is_socket_wait(w) for w in waits if w.startswith("task "))
 
 
 def test_socket_lanes_hold_every_call_with_its_answer(naive):
@@ -155,6 +158,7 @@ def test_the_page_is_self_contained_and_names_every_task_and_socket(naive):
     page = render_html(naive)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # no network fetch
     assert "@import" not in page and "url(" not in page and "@font-face" not in page
+    assert page.count("<details open>") == 2  # a short run's tables are open; a long one's are closed
     outcome = run_scenario(load_scenario(NAIVE)).outcome
     for name in outcome.tasks:
         assert f'<td class="name">{html.escape(name)}</td>' in page
