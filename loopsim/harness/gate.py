@@ -41,6 +41,7 @@ class GateRow:
     known_bug: str | None = None
     traceback: str = ""
     faults: tuple[tuple[str, str, int], ...] = ()  # each [[network.fault]]: (kind, target, times it fired)
+    timeline: str | None = None  # the path of its timeline page (`loopsim gate --html DIR`), if one was written
 
 
 def find_scenarios(root: str) -> list[str]:
@@ -125,7 +126,7 @@ def format_table(rows: list[GateRow]) -> str:
 
 
 def write_junit(rows: list[GateRow], path: str) -> None:
-    """JUnit XML as CI systems read it: one testcase per scenario."""
+    """JUnit XML as CI systems read it: one testcase per scenario (with a link to its timeline page, if any)."""
     failures = sum(r.status in ("fail", "divergence") for r in rows)
     errors = sum(r.status in ("error", "crash") for r in rows)
     suite = ET.Element("testsuite", name="loopsim gate", tests=str(len(rows)), failures=str(failures),
@@ -140,9 +141,15 @@ def write_junit(rows: list[GateRow], path: str) -> None:
             ET.SubElement(case, "error", message=row.detail, type="input").text = row.detail
         elif row.status == "crash":
             ET.SubElement(case, "error", message=row.detail, type="crash").text = row.traceback or row.detail
-        if row.virtual_time is not None:
+        if row.virtual_time is not None or row.timeline:
             props = ET.SubElement(case, "properties")
-            ET.SubElement(props, "property", name="virtual_time", value=f"{row.virtual_time:.6f}")
+            if row.virtual_time is not None:
+                ET.SubElement(props, "property", name="virtual_time", value=f"{row.virtual_time:.6f}")
+            if row.timeline:  # relative to the report's folder; the attachment line is what Jenkins/GitLab read
+                where = os.path.relpath(row.timeline, os.path.dirname(os.path.abspath(path)))
+                ET.SubElement(props, "property", name="timeline", value=where)
+                ET.SubElement(case, "system-out").text = (f"timeline: {where}\n"
+                                                          f"[[ATTACHMENT|{os.path.abspath(row.timeline)}]]\n")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

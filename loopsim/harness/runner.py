@@ -237,21 +237,24 @@ def network_for(sc: Scenario, strict: bool = False) -> fakes.Network:
     return fakes.FakeNetwork(seed=sc.seed, config=net_config(sc), chooser=chooser)
 
 
-def run_scenario(sc: Scenario, strict: bool = False,
+def run_scenario(sc: Scenario, strict: bool = False, net: fakes.Network | None = None,
+                 instruments: tuple[Any, ...] = (),
                  observe: Callable[[fakes.Network], object] | None = None) -> ScenarioResult:
     """Run ``sc`` and check its expectations (``strict``: replay its script; see :func:`replays_strictly`).
 
-    ``observe``, if given, is called with the network before the run starts. Raises
-    :class:`InputError` for a bad app or args.
+    ``net`` (default: :func:`network_for`) and ``instruments`` let an observer (the timeline) watch the run;
+    ``observe``, if given, is called with the network before the run starts (error-path coverage).
+    Raises :class:`InputError` for a bad app or args.
     """
     import fakes
 
     driver = resolve_driver(sc.driver)
-    net = network_for(sc, strict)
+    if net is None:
+        net = network_for(sc, strict)
     if observe is not None:
         observe(net)
     try:
-        outcome = run_world(driver, sc.args, net, sc.name, horizon=sc.limits.seconds)
+        outcome = run_world(driver, sc.args, net, sc.name, instruments=instruments, horizon=sc.limits.seconds)
     except InputError as exc:
         raise ScenarioError(sc.path, None, "app", str(exc)) from None
     if isinstance(outcome.error, fakes.Divergence):

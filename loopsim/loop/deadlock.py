@@ -1,5 +1,5 @@
 # loopsim.loop.deadlock: the deadlock report - every blocked task, where it waits and what for.
-# Owns: deadlock_error. Imports: stdlib, loopsim.loop.{errors,task,waits}.
+# Owns: deadlock_error. Imports: stdlib, loopsim.loop.{errors,task}.
 """The deadlock report, kept out of the run loop."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from typing import Iterable
 
 from .errors import Deadlock
 from .task import Task, task_location
-from .waits import Forever, SocketWaiters
 
 __all__ = ["deadlock_error"]
 
@@ -17,15 +16,7 @@ def deadlock_error(tasks: Iterable[Task], reason: str) -> Deadlock:
     """A Deadlock naming every blocked task, where it waits (file:line) and what for."""
     blocked = []
     for task in tasks:
-        wait = task._wait
-        if isinstance(wait, Task):
-            what = f"task {wait.name!r} to finish"
-        elif isinstance(wait, SocketWaiters):
-            what = wait.describe(task)
-        elif isinstance(wait, Forever):
-            what = wait.describe()
-        else:  # pragma: no cover - never in a deadlock: it would be ready (None) or woken by its timer (a Timer)
-            what = "its turn" if wait is None else "its timer"
+        what = task.waiting_for() or "its turn"  # (never "its turn" in a deadlock: that task would be ready)
         blocked.append((task.name, task_location(task.gen), what))
     lines = "\n".join(f"  task {n!r} at {w} waits for {what}" for n, w, what in blocked)
     return Deadlock(f"deadlock: {reason}; every task waits forever:\n{lines}", blocked)

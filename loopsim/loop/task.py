@@ -1,6 +1,6 @@
 # loopsim.loop.task: a task (one generator driven by the loop), where it is suspended, and its unseen errors.
 # Owns: Task, Scope (a deadline scope), task_location, close_generator (finalization), log_unobserved.
-# Imports: stdlib, loopsim.loop.errors.
+# Imports: stdlib, loopsim.loop.{errors,waits}.
 """Tasks: generators driven by the loop."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import os
 from typing import Any, Generator, Iterable
 
 from .errors import Cancelled, UsageError
+from .waits import Forever, SocketWaiters
 
 __all__ = ["Task", "Scope", "task_location", "close_generator", "log_unobserved", "CLOSE_ATTEMPTS"]
 
@@ -107,6 +108,24 @@ class Task:
             return False
         self.loop._cancel(self, Cancelled(f"task {self.name!r} was cancelled"))
         return True
+
+    def waiting_for(self) -> str:
+        """What the task is parked on, in words; "" while it is ready, running or done.
+
+        A socket (``"client#1 to be readable"``, ``"... to be writable"``, ``"... to be readable or
+        writable"``), a joined task (``"task 'x' to finish"``), ``"its timer"`` (a sleep) or the end of a
+        ``sleep(inf)``. For observers (instruments, the deadlock report); the loop never calls it.
+        """
+        wait = self._wait
+        if wait is None:
+            return ""
+        if isinstance(wait, Task):
+            return f"task {wait.name!r} to finish"
+        if isinstance(wait, SocketWaiters):
+            return wait.describe(self)
+        if isinstance(wait, Forever):
+            return wait.describe()
+        return "its timer"
 
     def where(self) -> str:
         """``file:line`` of the application frame the task is suspended in."""

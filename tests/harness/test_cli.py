@@ -26,14 +26,14 @@ def copy(tmp_path, *names):
     return tmp_path
 
 
-@pytest.mark.parametrize("command", ["demo", "replay", "gate", "record", "explore", "chaos", "fidelity"])
+@pytest.mark.parametrize("command", ["demo", "replay", "gate", "record", "explore", "chaos", "fidelity", "timeline", "diff"])
 def test_every_command_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert f"usage: loopsim {command}" in capsys.readouterr().out
 
 
 def test_each_command_is_its_own_module_and_the_parser_offers_exactly_those(capsys):
-    assert cli.COMMANDS == ("demo", "replay", "gate", "record", "explore", "chaos", "fidelity")
+    assert cli.COMMANDS == ("demo", "replay", "gate", "record", "explore", "chaos", "fidelity", "timeline", "diff")
     for name, command in zip(cli.COMMANDS, cli.commands()):
         assert importlib.import_module(f"loopsim.harness.cli.{name}").COMMAND is command
     assert main(["--help"]) == 0

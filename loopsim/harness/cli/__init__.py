@@ -34,7 +34,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEMO = "scenarios.demo:run_demo"
 
 # The commands in the order `loopsim --help` lists them; each names a module of this package.
-COMMANDS = ("demo", "replay", "gate", "record", "explore", "chaos", "fidelity")
+COMMANDS = ("demo", "replay", "gate", "record", "explore", "chaos", "fidelity", "timeline", "diff")
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 # loopsim.harness.cli.gate: `loopsim gate [DIR] [--junit FILE]` - the regression gate on the command line.
-# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.{gate,error_paths}.
-"""``loopsim gate [DIR] [--junit FILE] [--fault-coverage] [--require-fault-coverage]``: a table, JUnit XML,
-which faults fired, exit 1 on any failure (or a fault that never fired, when required), 2 on a bad file."""
+# Owns: COMMAND (its options and run), write_pages. Imports: stdlib, loopsim.harness.cli(.timeline); lazily
+# loopsim.harness.{gate,error_paths}.
+"""``loopsim gate [DIR] [--junit FILE] [--html DIR] [--fault-coverage] [--require-fault-coverage]``: a table,
+JUnit XML, timeline pages of the failures, which faults fired and which error paths ran; exit 1 on any failure
+(or a fault that never fired, when required), 2 on a bad file."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from typing import Any
 
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
 
-__all__ = ["COMMAND"]
+__all__ = ["COMMAND", "write_pages"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "finally blocks of the code under test ran after which fault kinds (and never)")
     parser.add_argument("--require-fault-coverage", action="store_true",
                         help="as --fault-coverage, and exit 1 when a scenario's fault never fired")
+    parser.add_argument("--html", metavar="DIR", help="write a timeline page of each failing scenario into DIR "
+                                                      "(created if missing), linked from the JUnit XML")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
         if not os.path.isdir(folder):
             print(f"loopsim gate: --junit {args.junit}: no such folder {folder!r}", file=sys.stderr)
             return EXIT_USAGE
+    if args.html and not os.path.isdir(os.path.dirname(os.path.abspath(args.html))):
+        print(f"loopsim gate: --html {args.html}: no such folder {os.path.dirname(args.html)!r}", file=sys.stderr)
+        return EXIT_USAGE
     paths = find_scenarios(args.dir)
     if not paths:
         print(f"loopsim gate: {args.dir}: no scenario files (*.toml with format = \"loopsim-scenario/1\")",
@@ -49,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         if row.status != "pass":
             print("\n" + row.detail, file=sys.stderr)
+    if args.html and write_pages(rows, args.html) != EXIT_OK:
+        return EXIT_USAGE
     if args.junit:
         try:
             write_junit(rows, args.junit)
@@ -68,6 +78,38 @@ def run(args: argparse.Namespace) -> int:
     if any(r.status == "error" for r in rows):
         return EXIT_USAGE
     return EXIT_FAILURE if never or any(r.status != "pass" for r in rows) else EXIT_OK
+
+
+def write_pages(rows: list[Any], folder: str) -> int:
+    """The timeline page of each failed or diverged row, into ``folder``; sets ``row.timeline``."""
+    import re
+
+    from .timeline import write_timeline
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        print(f"loopsim gate: --html {folder}: cannot create it: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    used: set[str] = set()
+    for row in rows:
+        if row.status not in ("fail", "divergence"):
+            continue
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", row.name).strip("-.") or "scenario"
+        name, n = f"{stem}.html", 1
+        while name in used:
+            n += 1
+            name = f"{stem}-{n}.html"
+        used.add(name)
+        out = os.path.join(folder, name)
+        try:
+            write_timeline(row.path, out)  # the same run the gate judged (deterministic)
+        except OSError as exc:
+            print(f"loopsim gate: --html {out}: cannot write it: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        row.timeline = out
+    print(f"timelines of {len(used)} failing scenarios written to {folder}")
+    return EXIT_OK
 
 
 COMMAND = Command(
