@@ -231,7 +231,7 @@ def _answer(event: Any) -> str:
 def _socket_lanes(events: list[Any], event_x: list[int]) -> list[SocketLane]:
     lanes: dict[str, SocketLane] = {}
     for event, x in zip(events, event_x):  # first pass: the calls, and the peers accepts name ("L<-C" and "C")
-        if event.sock in ("select", "clock"):
+        if event.sock in ("select", "clock", "loop"):  # the loop's own steps: no socket (loop: ready-order picks)
             continue
         lane = lanes.get(event.sock)
         if lane is None:
