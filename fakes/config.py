@@ -5,8 +5,12 @@
 
 * :class:`Link` - how connections *to a listening address* behave: one-way
   ``latency`` (a connect also takes one latency), ``bandwidth`` (bytes/s, per
-  direction; None = unbounded), ``accept_delay`` (a connection is acceptable
-  that long after it arrived) and ``backlog``. The first link whose ``addr``
+  direction; None = unbounded), ``jitter`` (seconds: each connection's latency
+  is longer by up to that much, and each segment's by up to that much again,
+  drawn from the network's chooser in microseconds - labels
+  ``"jitter-conn"``/``"jitter-segment"`` - never reordering one connection's
+  bytes), ``accept_delay`` (a connection is acceptable that long after it
+  arrived) and ``backlog``. The first link whose ``addr``
   is the target's ``"host:port"`` (or ``"*"``) applies.
 * :class:`Endpoint` - buffer sizes and per-call limits of sockets whose name
   matches ``pattern`` (fnmatch). Every matching rule applies, in order; a
@@ -101,6 +105,7 @@ class Link:
     bandwidth: float | None = None
     accept_delay: float = 0.0
     backlog: int = DEFAULT_BACKLOG
+    jitter: float = 0.0
 
     def __post_init__(self) -> None:
         _pattern("Link", "addr", self.addr)
@@ -108,6 +113,12 @@ class Link:
         _number("Link", "bandwidth", self.bandwidth, allow_none=True, positive=True)
         _number("Link", "accept_delay", self.accept_delay)
         _integer("Link", "backlog", self.backlog, minimum=1)
+        _number("Link", "jitter", self.jitter)
+
+    @property
+    def jitter_us(self) -> int:
+        """The jitter bound in whole microseconds, as it is drawn (0: no jitter, nothing drawn)."""
+        return round(self.jitter * 1e6) if self.jitter else 0
 
     def matches(self, addr_key: str) -> bool:
         return self.addr == "*" or self.addr == addr_key

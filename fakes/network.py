@@ -1,5 +1,5 @@
 # fakes.network: FakeNetwork - the simulated world: its sockets, addresses, links, connects, faults and time.
-# Owns: FakeNetwork. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
+# Owns: FakeNetwork, LoopChooser, TracedPolicy. Imports: stdlib, fakes.{_compiled,clock,choices,trace,config,errors,faults,selector,socket,
 # socket_table,tcp_state,tcp_segments,tcp_calls,timeline}.
 """The fake network: a deterministic, simulated TCP world in virtual time.
 
@@ -51,7 +51,7 @@ from .tcp_state import (CLOSE, CLOSED, CONNECTED, CONNECTING, FAILED, LISTENING,
 from .timeline import Timeline
 from .trace import Trace
 
-__all__ = ["FakeNetwork"]
+__all__ = ["FakeNetwork", "LoopChooser"]
 
 _FIRST_PORT = 40000
 _DEFAULT_CONFIG = NetConfig()  # frozen: one shared instance (building one costs a microsecond)
@@ -61,13 +61,62 @@ _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 
 
+class LoopChooser:
+    """The choices of the loop running on a network (its ready order), answered by the network's chooser.
+
+    Each answer is also a step of the trace, ``("loop", "choose", (label, n), i)``, so a strict replay
+    (:class:`~fakes.ReplayNetwork`) gives the same answers back.
+    """
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: FakeNetwork) -> None:
+        self.net = net
+
+    def index(self, label: str, n: int) -> int:
+        net = self.net
+        value: int = net.chooser.index(label, n)
+        trace = net.trace
+        if trace is not None:
+            trace.add("loop", "choose", (label, n), value)
+        return value
+
+    def follow(self, policy: Any) -> TracedPolicy:
+        """A loop's own scheduling policy (``pick(ready) -> int``), each pick traced as this chooser's are."""
+        return TracedPolicy(policy, self.net)
+
+    def __repr__(self) -> str:
+        return f"LoopChooser({self.net.chooser!r})"
+
+
+class TracedPolicy:
+    """A scheduling policy whose picks are trace steps ``("loop", "choose", ("ready-order", n), i)``."""
+
+    __slots__ = ("policy", "net")
+
+    def __init__(self, policy: Any, net: FakeNetwork) -> None:
+        self.policy = policy
+        self.net = net
+
+    def pick(self, ready: Any) -> Any:
+        value = self.policy.pick(ready)
+        trace = self.net.trace
+        if trace is not None:
+            trace.add("loop", "choose", ("ready-order", len(ready)), value)
+        return value
+
+    def __repr__(self) -> str:
+        return repr(self.policy)
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)
 class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
     ``seed`` seeds the default chooser (``RandomChooser(seed)``) unless
     ``chooser`` is given; ``trace=False`` turns the trace off (``.trace`` is
-    then None).
+    then None). ``loop_chooser`` is what a loop's scheduling policy asks (the
+    harness gives it to ``loopsim.ChooserPolicy``): see :class:`LoopChooser`.
     """
 
     def __init__(self, seed: int = 0, config: NetConfig | None = None, chooser: Chooser | None = None,
@@ -80,6 +129,7 @@ class FakeNetwork(NetworkSockets):
         self.clock = VirtualClock()
         self.trace: Any = Trace(self.clock) if trace else None  # or a wrapper with its add() (a harness watch)
         self.chooser = chooser if chooser is not None else RandomChooser(seed)
+        self.loop_chooser = LoopChooser(self)
         self.config = config
         self._timeline = Timeline(self.clock)
         self._sockets = SocketTable()
@@ -88,6 +138,7 @@ class FakeNetwork(NetworkSockets):
         self._serial = 0
         self._connected: dict[int, TcpEndpoint] = {}  # by serial: what faults at a time strike
         self._listeners: dict[str, TcpEndpoint] = {}
+        self._conn_jitter: dict[TcpEndpoint, int] = {}  # a connecting client's jitter draw (ns), until it joins
         self._bound: dict[str, TcpEndpoint] = {}
         self._arm(self._faults)
 
@@ -131,7 +182,8 @@ class FakeNetwork(NetworkSockets):
         eb.local = ("127.0.0.1", self._next_port())
         ea.peer, eb.peer = eb.local, ea.local
         ea.peer_key, eb.peer_key = addr_key(eb.local), addr_key(ea.local)
-        self._join(ea, eb, self.config.link_for(eb.peer_key))
+        link = self.config.link_for(eb.peer_key)
+        self._join(ea, eb, link, self._draw_conn_jitter(link) if link.jitter else 0)
         ea.connect_reported = eb.connect_reported = True
         refresh(ea)
         refresh(eb)
@@ -148,9 +200,9 @@ class FakeNetwork(NetworkSockets):
     # -- configuration -------------------------------------------------------------------------------
 
     def link(self, addr: str = "*", latency: float = 0.0, bandwidth: float | None = None,
-             accept_delay: float = 0.0, backlog: int = 128) -> Link:
+             accept_delay: float = 0.0, backlog: int = 128, jitter: float = 0.0) -> Link:
         """Append a :class:`~fakes.Link` (the first matching link applies: add specific ones first)."""
-        link = Link(addr, latency, bandwidth, accept_delay, backlog)
+        link = Link(addr, latency, bandwidth, accept_delay, backlog, jitter)
         self.config = self.config.with_link(link)
         return link
 
@@ -207,6 +259,9 @@ class FakeNetwork(NetworkSockets):
     def _start_connect(self, client: TcpEndpoint) -> None:
         link = client.link = self.config.link_for(client.peer_key)
         latency = to_ns(link.latency) if link.latency else 0
+        if link.jitter:  # this connection's own delay, the connect's and every segment's (see _join)
+            offset = self._conn_jitter[client] = self._draw_conn_jitter(link)
+            latency += offset
         if latency:
             self._timeline.after(latency, self._syn_arrive, client)
         else:
@@ -244,7 +299,7 @@ class FakeNetwork(NetworkSockets):
         server.peer_key = f"{local[0]}:{local[1]}"  # type: ignore[index]  # addr_key(client.local)
         server.connect_reported = True
         link: Link = client.link  # type: ignore[assignment]
-        self._join(client, server, link)
+        self._join(client, server, link, self._conn_jitter.pop(client, 0) if link.jitter else 0)
         refresh(client)
         server.readiness = readiness(server)
         queues: ListenQueues = listener.queues  # type: ignore[assignment]
@@ -256,21 +311,33 @@ class FakeNetwork(NetworkSockets):
             queues.acceptable.append(server)
             refresh(listener)
 
-    def _join(self, a: TcpEndpoint, b: TcpEndpoint, link: Link) -> None:
-        """Join two endpoints with a pipe each way and mark both connected."""
+    def _join(self, a: TcpEndpoint, b: TcpEndpoint, link: Link, offset: int = 0) -> None:
+        """Join two endpoints with a pipe each way and mark both connected (``offset``: the connection's
+        jitter draw, ns, added to its latency both ways)."""
         config = self.config
         if config.endpoints or config.faults:
             self._configure(a)
             self._configure(b)
-        latency = to_ns(link.latency) if link.latency else 0
+        latency = (to_ns(link.latency) if link.latency else 0) + offset
         bandwidth = link.bandwidth
         timeline = self._timeline
         a.outgoing = b.incoming = Pipe(a, b, a.sndbuf + b.rcvbuf, latency, bandwidth, timeline)
         b.outgoing = a.incoming = Pipe(b, a, b.sndbuf + a.rcvbuf, latency, bandwidth, timeline)
+        jitter = link.jitter_us if link.jitter else 0
+        if jitter:
+            for pipe in (a.outgoing, b.outgoing):
+                pipe.jitter = jitter
+                pipe.chooser = self.chooser
+                pipe.immediate = False
         a.state = b.state = CONNECTED
         a.link = b.link = link
         self._register_connected(a)
         self._register_connected(b)
+
+    def _draw_conn_jitter(self, link: Link) -> int:
+        """A connection's jitter: ``0..jitter`` microseconds from the chooser (label "jitter-conn"), in ns."""
+        hi = link.jitter_us
+        return self.chooser.integer("jitter-conn", 0, hi) * 1000 if hi else 0
 
     def _register_connected(self, endpoint: TcpEndpoint) -> None:
         self._serial += 1

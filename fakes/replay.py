@@ -1,5 +1,5 @@
 # fakes.replay: strict replay - a backend and selector that answer from a recorded Script, in order.
-# Owns: ReplayNetwork, ReplaySelector, ReplayClock, Divergence. Imports: stdlib, fakes.{backend,choices,clock,
+# Owns: ReplayNetwork, ReplaySelector, ReplayClock, ScriptLoopChooser, Divergence. Imports: stdlib, fakes.{backend,choices,clock,
 # config,errors,selector,socket,socket_table,trace}; speaks to FakeSocket/FakeSelector only through fakes.backend.
 """Strict replay.
 
@@ -15,6 +15,11 @@ replay stops with a :class:`Divergence` naming the step number, what the
 script expected, what the code did, and the steps before it. The first
 divergence is kept in ``net.divergence`` (so that code catching every
 exception cannot hide it), and every later call diverges too.
+
+The loop's own choices (its ready order, asked through ``net.loop_chooser``)
+are script steps too, ``("loop", "choose", (label, n), i)``: each is answered
+from its step (:class:`ScriptLoopChooser`). A script without such a step where
+the code asks (a live recording: the live loop runs FIFO) answers 0, FIFO.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from .socket import Address, FakeSocket
 from .socket_table import NetworkSockets, SocketTable
 from .trace import FOREVER, Trace, TraceEvent, format_value
 
-__all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "Divergence"]
+__all__ = ["ReplayNetwork", "ReplaySelector", "ReplayClock", "ScriptLoopChooser", "Divergence"]
 
 _CONTEXT = 6
 
@@ -135,6 +140,50 @@ class ReplaySelector(FakeSelector):
         return result
 
 
+class ScriptLoopChooser:
+    """The loop's choices in a replay: the script's next ``choose`` step answers, else 0 (FIFO).
+
+    A step that asks another label or among another number of tasks is a divergence; an answered
+    step is traced again, so the replay's trace is the recorded one.
+    """
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: ReplayNetwork) -> None:
+        self.net = net
+
+    def index(self, label: str, n: int) -> int:
+        net = self.net
+        if net.divergence is not None:
+            raise net.divergence
+        script, pos = net.script, net._pos
+        while pos < len(script) and script[pos].op == "now":
+            pos += 1  # (clock readings the code does not repeat: _next skips them too)
+        if pos == len(script) or script[pos].op != "choose":
+            return 0  # not recorded here (a live run is FIFO): the default order
+        asked = f"chose among {n} ready tasks ({label})"
+        step = net._next("loop", "choose", asked)
+        if tuple(step.args) != (label, n):
+            net._diverge(step, asked, "a different choice")
+        value = step.result
+        if not (isinstance(value, int) and 0 <= value < n):
+            net._diverge(step, asked, f"the script's answer {value!r} is not in 0..{n - 1}")
+        if net.trace is not None:
+            net.trace.add("loop", "choose", (label, n), value)
+        return value
+
+    def follow(self, policy: Any) -> ScriptLoopChooser:
+        """A replay's ready order is its script's, whatever policy the run was given: this, as a policy."""
+        return self
+
+    def pick(self, ready: Any) -> int:
+        """A scheduling policy (``pick(ready) -> int``) answering the ready order from the script."""
+        return self.index("ready-order", len(ready))
+
+    def __repr__(self) -> str:
+        return "ScriptLoopChooser()"
+
+
 class ReplayNetwork(NetworkSockets, NoReadiness):
     """A backend that answers from ``script``; a :class:`~fakes.Network` as FakeNetwork is.
 
@@ -147,6 +196,7 @@ class ReplayNetwork(NetworkSockets, NoReadiness):
         self.clock = ReplayClock(self)
         self.trace: Trace | None = Trace(_Peek(self.clock)) if trace else None
         self.chooser = DefaultChooser()
+        self.loop_chooser = ScriptLoopChooser(self)
         self.config = NetConfig()
         self.divergence: Divergence | None = None
         self._sockets = SocketTable()

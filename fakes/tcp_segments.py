@@ -5,7 +5,9 @@
 :func:`transmit` sends one segment (DATA, FIN, CLOSE or RST, see
 :mod:`fakes.tcp_state`) down a pipe: it arrives at once on an immediate link
 with nothing in flight, else after the link's latency plus the serialization
-time of what went before at the link's bandwidth (scheduled on the pipe's
+time of what went before at the link's bandwidth, plus on a link with jitter
+a draw of ``0..jitter`` microseconds (label ``"jitter-segment"``), but never
+before a segment sent earlier down the same pipe (scheduled on the pipe's
 :class:`~fakes.timeline.Timeline`). On arrival, data joins the receiver's
 unread bytes (or, for a closed receiver, draws a reset; for one shut down
 both ways that has not had the peer's FIN, resets the connection, as Linux
@@ -45,7 +47,12 @@ def transmit(pipe: Pipe, kind: int, payload: Any) -> None:
         if payload.__class__ is not bytes:
             payload = bytes(payload)
     t = start + pipe.latency
-    pipe.in_flight.append((t, kind, payload))
+    in_flight = pipe.in_flight
+    if pipe.jitter:  # a segment's own delay; never ahead of an earlier one on the connection (TCP keeps order)
+        t += pipe.chooser.integer("jitter-segment", 0, pipe.jitter) * 1000
+        if in_flight and t < in_flight[-1][0]:
+            t = in_flight[-1][0]
+    in_flight.append((t, kind, payload))
     timeline.schedule(t, _due, pipe)
 
 

@@ -68,7 +68,7 @@ class Pipe:
     """One direction of a connection. ``receiver is None``: a black hole that swallows everything."""
 
     __slots__ = ("sender", "receiver", "capacity", "used", "latency", "bandwidth", "busy_until", "in_flight",
-                 "immediate", "timeline")
+                 "immediate", "timeline", "jitter", "chooser")
 
     def __init__(self, sender: TcpEndpoint | None, receiver: TcpEndpoint | None, capacity: int, latency: int,
                  bandwidth: float | None, timeline: Timeline) -> None:
@@ -82,6 +82,8 @@ class Pipe:
         self.in_flight: deque[tuple[int, int, Any]] = deque()  # (arrival ns, kind, payload)
         self.immediate = latency == 0 and bandwidth is None
         self.timeline = timeline  # where segments in flight wait
+        self.jitter = 0  # us: each segment's latency is longer by a draw in 0..jitter (0: none; see tcp_segments)
+        self.chooser: Any = None  # where the jitter is drawn (the network's chooser), when there is one
 
 
 class TcpEndpoint:

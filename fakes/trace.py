@@ -27,6 +27,8 @@ exactly this)::
                                   FOREVER ("forever"): select(None) found nothing ready and
                                   nothing scheduled (it raised WouldBlockForever: a deadlock)
     clock       (from_t, to_t)    None                      (sock is "clock": one per jump)
+    choose      (label, n)        int 0 <= i < n            (sock is "loop": the loop's own choice,
+                                  e.g. label "ready-order": which of n ready tasks runs next)
 
 A sock name, an address ``(host, port)``, an int, a float, bytes and tuples
 of them are all that appear, so :meth:`Trace.to_text` is byte-identical across

@@ -121,7 +121,7 @@ def discover(driver: Callable[..., Any], args: dict[str, Any]) -> tuple[list[str
             key = f"{event.args[0][0]}:{event.args[0][1]}"
             if key not in addrs:
                 addrs.append(key)
-        if event.sock in ("select", "clock"):
+        if event.sock in ("select", "clock", "loop"):
             continue
         pattern = re.sub(r"#\d+$", "#*", re.sub(r"<-.*$", "<-*", event.sock))
         if pattern not in patterns:

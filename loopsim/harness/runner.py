@@ -20,6 +20,7 @@ from loopsim.loop.errors import Deadlock, InputError, InternalError
 from .livelock import DEFAULT_LIMIT, HorizonGuard, HorizonPassed, Livelock, LivelockGuard, SpinWatch
 from loopsim.loop.eventloop import Loop
 from loopsim.loop.instruments import Instrument
+from loopsim.loop.scheduling import ChooserPolicy, SchedulingPolicy
 from .judge import judge
 from .outcome import Outcome, StreamTap, TaskRecorder
 from .scenario import Scenario, ScenarioError
@@ -64,7 +65,7 @@ def resolve_driver(spec: str) -> Callable[..., Any]:
 
 def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Network, name: str = "run",
               instruments: tuple[Any, ...] = (), livelock_limit: int | None = DEFAULT_LIMIT,
-              horizon: float | None = None) -> Outcome:
+              horizon: float | None = None, policy: SchedulingPolicy | None = None) -> Outcome:
     """Run ``driver(net, **args)`` as task "main" in a loop over ``net`` until every task is done.
 
     A deadlock, a divergence from a script, a livelock (``livelock_limit``
@@ -72,7 +73,10 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     time passing ``horizon`` seconds stops the run and is kept in
     ``outcome.error``. The driver rejecting its arguments - a ``TypeError`` or
     ``ValueError`` from calling it, or from the main task's first step, before
-    it waited on anything - is an :class:`InputError`.
+    it waited on anything - is an :class:`InputError`. The loop's ready order
+    is ``policy``'s, or by default the network's choice (its ``loop_chooser``);
+    on a simulated network each pick is a trace step, a strict replay answers
+    from its script, a live network runs FIFO (or ``policy``).
     """
     import fakes
 
@@ -90,7 +94,11 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
     if horizon is not None:
         guards += (HorizonGuard(net.clock, horizon),)
     first_step = _FirstStep()
-    loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, first_step, *guards, *instruments))
+    loop_chooser = getattr(net, "loop_chooser", None)  # simulated or replayed: the order is a trace step
+    if loop_chooser is not None:
+        policy = ChooserPolicy(loop_chooser) if policy is None else loop_chooser.follow(policy)
+    loop = Loop(selector=net.selector(), clock=net.clock, instruments=(recorder, first_step, *guards, *instruments),
+                policy=policy)
     main = first_step.main = loop.spawn(gen, name="main")
     error: BaseException | None = None
     start = time.perf_counter()

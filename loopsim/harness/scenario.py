@@ -289,7 +289,7 @@ def _check_code(c: _Checker, sc: Scenario) -> None:
 
 
 # Fields of the network's rows that are durations (bounded by limits.seconds) and their other bounds.
-_DURATIONS = {"latency", "accept_delay", "at"}
+_DURATIONS = {"latency", "jitter", "accept_delay", "at"}
 _RANGES: dict[str, tuple[float, float]] = {"bandwidth": (1.0, 1e18), "after_bytes": (0, 2**63 - 1)}
 
 

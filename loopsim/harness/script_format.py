@@ -5,7 +5,7 @@ written in a scenario file. One ``[[script]]`` table per step::
 
     [[script]]
     t = 0.0                 # virtual time of the step (informative)
-    sock = "client#1"       # the socket's stable name ("select" for the selector, "clock")
+    sock = "client#1"       # the socket's stable name ("select" for the selector, "clock", "loop")
     op = "recv"             # the call: socket, connect_ex, so_error, recv, send, accept, ...
     args = [65536]          # its arguments
     data = "hello"          # the answer, one of: data (bytes as text) | hex (bytes) |
@@ -183,6 +183,7 @@ OPS = {
     "select": ("[timeout] (a number or { none = true })", ("ready",)),  # or result = "forever" (a deadlock)
     "clock": ("[from, to]", ("none",)),
     "now": ("[]", ("time",)),
+    "choose": ('["label", n] (n >= 2)', ("choice",)),
 }
 
 _ANSWER_TEXT = {
@@ -191,6 +192,7 @@ _ANSWER_TEXT = {
     "accepted": 'result = ["connection name", ["host", port]]',
     "ready": 'result = [["socket name", mask], ...] (mask 1 readable, 2 writable, 3 both) or "forever"',
     "time": "result = the clock reading in seconds",
+    "choice": "result = the index chosen, 0 <= result < n",
 }
 
 
@@ -224,12 +226,13 @@ def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, res
         "listen": not args or (len(args) == 1 and _is_address(args[0])),
         "select": len(args) == 1 and (args[0] is None or _is_time(args[0], horizon)),
         "clock": len(args) == 2 and all(_is_time(a, horizon) for a in args),
+        "choose": len(args) == 2 and isinstance(args[0], str) and _is_int(args[1], 2, MAX_INT),
     }.get(op, not args)
     if not good_args:
         raise error(key + ("args",), f"{op} takes args = {shape}, not {toml_text(list(args))}")
     if op == "clock" and sock != "clock" or op == "select" and sock != "select" \
-            or op == "now" and sock != "clock":
-        raise error(key + ("sock",), f'a {op} step has sock = "{"select" if op == "select" else "clock"}"')
+            or op == "now" and sock != "clock" or op == "choose" and sock != "loop":
+        raise error(key + ("sock",), f'a {op} step has sock = "{_OP_SOCK.get(op, "clock")}"')
     given = "none" if kind is None else "error" if kind == "error" else "bytes" if kind in ("data", "hex") else None
     if given is None:  # a result = ...: which answer it is depends on the op
         given = {
@@ -241,6 +244,7 @@ def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, res
                 isinstance(r, tuple) and len(r) == 2 and isinstance(r[0], str) and _is_int(r[1], 1, 3)
                 for r in result) else "",
             "time": "time" if _is_time(result, horizon) else "",
+            "choice": "choice" if op == "choose" and _is_int(result, 0, args[1] - 1) else "",
         }.get(next((a for a in answers if a not in ("none", "error", "bytes")), ""), "")
     if given not in answers:
         wants = " or ".join(_ANSWER_TEXT[a] for a in answers)
@@ -248,6 +252,9 @@ def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, res
         raise error(key + ((kind,) if kind else ()), f"a {op} step answers {wants}, not {got}")
     if op == "send" and kind != "error" and args and isinstance(args[0], bytes) and result > len(args[0]):
         raise error(key + ("result",), f"a send of {len(args[0])} bytes cannot accept {result}")
+
+
+_OP_SOCK = {"select": "select", "choose": "loop"}
 
 
 def row_value(kind: str, value: Any) -> Any:

@@ -1,6 +1,7 @@
 # loopsim.loop.eventloop: the event loop - one run loop that resumes the tasks whose sockets are ready.
 # Owns: Loop, run. Imports: stdlib, loopsim.loop.{_compiled,clock,deadlock,durations,epoll,errors,instruments,
-# registrations,requests,task,waits}. Never fakes, pytest or hypothesis: the selector and clock are injected.
+# registrations,requests,scheduling,task,waits}. Never fakes, pytest or hypothesis: the selector, clock and
+# scheduling policy are injected.
 """The generator event loop.
 
 One tick (:meth:`Loop._tick`), as in asyncio's ``_run_once``:
@@ -12,7 +13,9 @@ One tick (:meth:`Loop._tick`), as in asyncio's ``_run_once``:
 3. wake the tasks whose sockets are ready (found through the selector key's
    ``data``, a ``SocketWaiters``, never by scanning the waiters);
 4. wake the tasks whose timers are due (a heap);
-5. run the batch that was ready at the start of this step, and no more.
+5. run the batch that was ready at the start of this step, and no more: in
+   FIFO order, or in the order an injected scheduling policy picks
+   (:mod:`loopsim.loop.scheduling`; asked only for a batch of two or more).
 
 A tick costs in proportion to what is ready, not to what is waiting.
 Durations are checked in the ``Sleep`` and ``OpenScope`` handlers
@@ -38,6 +41,7 @@ from .errors import BadRequest, Cancelled, Deadlock, UsageError
 from .instruments import Hooks, Instrument
 from .registrations import Registrations
 from .requests import CurrentTask, Join, Now, OpenScope, Sleep, Spawn, WaitEither, WaitRead, WaitWrite
+from .scheduling import SchedulingPolicy
 from .task import CLOSE_ATTEMPTS, Scope, Task, close_generator, log_unobserved
 from .waits import Forever, SocketWaiters, Timer
 
@@ -57,11 +61,13 @@ _RESOLUTION = 1e-9
 class Loop:
     """A generator event loop over an injected selector and clock.
 
-    ``Loop(selector=None, clock=None, instruments=())``: the defaults are the
-    loop's own :class:`~loopsim.loop.epoll.EpollSelector` on Linux, else
-    ``selectors.DefaultSelector()`` (either owned and closed by the loop), and
-    :class:`~loopsim.MonotonicClock`. A selector passed in is used through its
-    public ``select()``.
+    ``Loop(selector=None, clock=None, instruments=(), policy=None)``: the
+    defaults are the loop's own :class:`~loopsim.loop.epoll.EpollSelector` on
+    Linux, else ``selectors.DefaultSelector()`` (either owned and closed by the
+    loop), :class:`~loopsim.MonotonicClock`, and FIFO ready order. A selector
+    passed in is used through its public ``select()``. ``policy`` is a
+    :class:`~loopsim.loop.scheduling.SchedulingPolicy`: it picks which task of
+    a tick's ready batch runs next.
     """
 
     def __init__(
@@ -69,6 +75,7 @@ class Loop:
         selector: selectors.BaseSelector | None = None,
         clock: Any = None,
         instruments: Iterable[Instrument] = (),
+        policy: SchedulingPolicy | None = None,
     ) -> None:
         self._owns_selector = selector is None
         if selector is None:
@@ -79,6 +86,10 @@ class Loop:
             raise TypeError(f"clock {self.clock!r} has no now() method; a clock is any object with now() -> float")
         # Every clock read goes through _now: the clock's now(), or for the real clock the C function behind it.
         self._now: Callable[[], float] = time.monotonic if type(self.clock) is MonotonicClock else self.clock.now
+        if policy is not None and not callable(getattr(policy, "pick", None)):
+            raise TypeError(f"policy {policy!r} has no pick() method; a scheduling policy is any object with "
+                            "pick(ready) -> int")
+        self._policy = policy
         hooks = self._hooks = Hooks(instruments)
         self._before_step = hooks.before_task_step  # the per-step hooks, usually empty lists
         self._after_step = hooks.after_task_step
@@ -242,7 +253,10 @@ class Loop:
         n = len(ready)
         if n:
             registrations.note_steps(n)
-            self._run_batch(n)
+            if n == 1 or self._policy is None:
+                self._run_batch(n)
+            else:
+                self._run_picked(n)
 
     def _wait_time(self) -> float | None:
         """No task is ready: how long select may wait (reads the clock at most once)."""
@@ -376,6 +390,28 @@ class Loop:
                 if after:
                     for hook in after:
                         hook(task)
+
+    def _run_picked(self, n: int) -> None:
+        """Run the first ``n`` ready tasks (``n >= 2``) one at a time, in the order the policy picks.
+
+        The batch is taken out of the ready queue; before each task, while two or more are left, the
+        policy gets the ones not yet run (FIFO order) and names the next. Tasks made ready meanwhile
+        wait for the next tick, as in :meth:`_run_batch`.
+        """
+        ready = self._ready
+        policy = self._policy
+        pick: Any = policy.pick  # type: ignore[union-attr]  # (Any: the answer is checked here, not by mypyc)
+        batch = [ready.popleft() for _ in range(n)]
+        try:
+            while batch:
+                i: Any = pick(batch) if len(batch) > 1 else 0
+                if not (type(i) is int and 0 <= i < len(batch)):
+                    raise UsageError(f"scheduling policy {policy!r} picked {i!r} from {len(batch)} ready tasks; "
+                                     f"pick(ready) must return an int index, 0 <= i < len(ready)")
+                ready.appendleft(batch.pop(i))
+                self._run_batch(1)
+        finally:
+            ready.extendleft(reversed(batch))  # (a task or the policy raised: the rest stay ready, in order)
 
     def _finish(self, task: Task, result: Any, exc: BaseException | None) -> None:
         task._done = True
@@ -571,7 +607,8 @@ _HANDLERS: dict[type, Callable[[Loop, Task, Any], Any]] = {
 }
 
 
-def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | None = None, clock: Any = None) -> Any:
+def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | None = None, clock: Any = None,
+        policy: SchedulingPolicy | None = None) -> Any:
     """Run ``gen`` on a new loop until it finishes and return its value (or raise its error).
 
     Tasks it spawned that are still running afterwards are cancelled (newest
@@ -580,7 +617,7 @@ def run(gen: Generator[Any, Any, Any], *, selector: selectors.BaseSelector | Non
     exception (a ``Deadlock``, ...), the tasks left are finalized without the
     loop (see :meth:`Loop.run`).
     """
-    loop = Loop(selector=selector, clock=clock)
+    loop = Loop(selector=selector, clock=clock, policy=policy)
     try:
         main = loop.spawn(gen)
         loop._run(main)
