@@ -79,7 +79,7 @@ class DataChooser:
 class PoolChooser:
     """A ``fakes.Chooser`` answering from ``pool``, bytes drawn from hypothesis before the run (so they shrink).
 
-    Each answer takes the next byte (two for a choice of more than 256 options):
+    Each answer takes the next byte (as many as the options need: two for up to 65536):
     ``index(label, n)`` is the value mod ``n``, ``integer(label, lo, hi)`` is
     ``lo`` plus the value mod ``hi - lo + 1``, so a zero byte is the default
     answer (0, ``lo``), and so is every answer after the last byte: hypothesis
@@ -102,7 +102,7 @@ class PoolChooser:
         pool = self.pool
         if options <= 1 or self._at >= len(pool):
             return 0
-        width = 1 if options <= 256 else 2
+        width = ((options - 1).bit_length() + 7) // 8
         value = int.from_bytes(pool[self._at:self._at + width], "big")
         self._at += width
         return value % options
@@ -308,8 +308,11 @@ def _config_of(turns: Sequence[Turn], max_faults: int) -> fakes.NetConfig:
         unique[turn[:2]] = turn
     for kind, target, variant, mag in unique.values():
         size = 1 + mag % 64
-        if kind == "latency":
-            link_fields.setdefault(target, {})["latency"] = (1 + mag % 2000) / _MS
+        if kind == "latency":  # variant: a constant latency, or as much jitter on top (per connection, segment)
+            fields = link_fields.setdefault(target, {})
+            fields["latency"] = (1 + mag % 2000) / _MS
+            if variant % 2:
+                fields["jitter"] = fields["latency"]
         elif kind == "accept_delay":
             link_fields.setdefault(target, {})["accept_delay"] = (1 + mag % 500) / _MS
         elif kind == "bandwidth":

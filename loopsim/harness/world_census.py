@@ -26,8 +26,8 @@ import fakes
 
 __all__ = ["Setting", "settings_of", "Census", "draw_configs", "LINK_KINDS", "ENDPOINT_KINDS"]
 
-#: The link fields that are settings, and the endpoint fields.
-LINK_KINDS = ("latency", "jitter", "accept_delay", "bandwidth")
+#: The link fields that are settings (a link's ``jitter`` is part of its latency setting), and the endpoint fields.
+LINK_KINDS = ("latency", "accept_delay", "bandwidth")
 ENDPOINT_KINDS = ("sndbuf", "rcvbuf", "max_send", "max_recv")
 
 
@@ -45,9 +45,11 @@ def settings_of(config: fakes.NetConfig) -> list[Setting]:
     out: list[Setting] = []
     default_link = fakes.Link()
     for link in config.links:
-        for name in LINK_KINDS:
-            value = getattr(link, name, None)
-            if value is not None and value != getattr(default_link, name, None):
+        if link.latency or link.jitter:
+            out.append(Setting("latency", link.addr, (link.latency, link.jitter)))
+        for name in LINK_KINDS[1:]:
+            value = getattr(link, name)
+            if value is not None and value != getattr(default_link, name):
                 out.append(Setting(name, link.addr, value))
     for endpoint in config.endpoints:
         for name in ENDPOINT_KINDS:
@@ -110,7 +112,7 @@ class Census:
         """A setting that cannot change a run: a buffer, a per-call limit or a connection fault aimed at
         a listening socket's name, or a zero delay."""
         if _is_address_kind(s.kind):
-            return s.kind in ("latency", "jitter", "accept_delay") and not s.value
+            return s.kind == "accept_delay" and not s.value or s.kind == "latency" and not any(s.value)
         return s.target in self.listeners
 
     def share(self, kind: str) -> float:

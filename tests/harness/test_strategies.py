@@ -190,6 +190,8 @@ def test_each_setting_decodes_to_its_field():
 
     assert one("latency", 249, target="server2:80").links == (fakes.Link(addr="server2:80", latency=0.25),)
     assert one("latency", 0, target="server2:80").links[0].latency == 0.001  # the mildest latency is not none
+    assert one("latency", 9, variant=1, target="server2:80").links == (
+        fakes.Link(addr="server2:80", latency=0.01, jitter=0.01),)  # as much jitter on top
     assert one("accept_delay", 9, target="server2:80").links[0].accept_delay == 0.01
     assert one("max_send", 6).endpoints == (fakes.Endpoint(pattern="proxy#*", max_send=7),)
     assert one("max_recv", 3, variant=1).endpoints == (fakes.Endpoint(pattern="proxy#*", max_recv=(1, 4)),)
@@ -239,6 +241,7 @@ def test_a_pool_chooser_answers_from_its_bytes_then_the_defaults():
     assert chooser.index("select-order", 1) == 0  # one option: no byte taken
     assert chooser.index("select-order", 5) == 0 and chooser.integer("recv-size", 3, 9) == 3  # none left
     assert ls.PoolChooser(bytes([1, 44])).integer("send-size", 0, 1000) == (256 + 44) % 1001  # two bytes
+    assert ls.PoolChooser(bytes([1, 0, 0])).integer("jitter-segment", 0, 2_000_000) == 65536  # three
     assert ls.PoolChooser(b"").index("select-order", 4) == 0 and "empty" in repr(ls.PoolChooser(b""))
     assert chooser.rewound().index("select-order", 3) == 1
 
