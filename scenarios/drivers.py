@@ -244,3 +244,9 @@ def delivered_intact(outcome: Any) -> str | None:
 for _world in (proxy_world, echo_world, racy_world):
     _world.loopsim_properties = ("scenarios.drivers:delivered_intact",)  # type: ignore[attr-defined]
 del _world
+
+# The addresses the app under test serves itself (the clients' way in): `loopsim explore` aims no refusal
+# or black hole at them (docs/explore.md, "The world distribution"); server2 is the world around the app.
+proxy_world.loopsim_serves = ("proxy:8080",)  # type: ignore[attr-defined]
+echo_world.loopsim_serves = ("proxy:8080",)  # type: ignore[attr-defined]
+racy_world.loopsim_serves = ("tickets:9000",)  # type: ignore[attr-defined]

@@ -310,7 +310,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     is written there as a scenario file. A property that cannot be named by
     ``module:function`` is an :class:`InputError` before anything runs.
     """
-    from .strategies import worlds
+    from .strategies import served_addresses, worlds
 
     start = time.perf_counter()
     args = dict(args or {})
@@ -322,7 +322,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     report = ExploreReport()
     meter = _Progress(progress, len(props))
     k, n = shard
-    strategy = worlds(addrs, patterns, max_faults=max_faults)
+    strategy = worlds(addrs, patterns, max_faults=max_faults, serves=served_addresses(driver))
     spec = driver_spec or f"{driver.__module__}:{driver.__qualname__}"
     end = None if budget is None else start + budget
 

@@ -1,6 +1,7 @@
 # loopsim.strategies: hypothesis strategies for fake worlds - network configs, faults, schedules, payloads.
-# Owns: the public strategies, World, DataChooser (re-exports ListChooser, choice_table). Imports: hypothesis,
-# faker (lazily), fakes, loopsim.harness.{runner,outcome,world_choices}. Harness layer: the loop never imports this.
+# Owns: the public strategies, World, DataChooser, PoolChooser, the world distribution (setting kinds, WorldSpace, swarm)
+# (re-exports ListChooser, choice_table). Imports: hypothesis, faker (lazily), fakes, loopsim.loop.errors,
+# loopsim.harness.{runner,outcome,world_choices}. Harness layer: the loop never imports this.
 """Hypothesis strategies for testing event-loop code in simulated worlds.
 
 Compose them in your own ``@given`` tests::
@@ -17,27 +18,31 @@ Compose them in your own ``@given`` tests::
 
 Everything that can go differently in a simulated run is drawn from
 hypothesis: the network configuration (latency, bandwidth, buffers, per-call
-send/recv limits), the faults, and - through :class:`DataChooser` - every
-choice the network makes while running (which ready socket ``select`` reports
-first, how many bytes one ``recv`` returns). Hypothesis therefore shrinks a
+send/recv limits), the faults, and - through :class:`PoolChooser` (in
+:func:`worlds`) or :class:`DataChooser` - every choice the network makes while
+running (which ready socket ``select`` reports first, how many bytes one
+``recv`` returns). Hypothesis therefore shrinks a
 failure towards the simplest world: fewest faults, smallest delays, the
 default order.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
 import fakes
+from loopsim.loop.errors import InputError
 
 from .outcome import Outcome
 from .world_choices import ListChooser, choice_table
 
-__all__ = ["World", "DataChooser", "ListChooser", "choice_table", "links", "endpoints", "faults", "fault_plans", "net_configs",
-           "schedules", "world_configs", "knobs", "worlds", "networks", "payloads", "http_requests", "seeds"]
+__all__ = ["World", "DataChooser", "PoolChooser", "ListChooser", "choice_table", "links", "endpoints", "faults", "fault_plans", "net_configs",
+           "schedules", "world_configs", "knobs", "setting_kinds", "served_addresses", "WorldSpace", "worlds", "networks", "payloads", "http_requests", "seeds"]
 
 _MS = 1000.0
 
@@ -71,6 +76,47 @@ class DataChooser:
         return "DataChooser(<hypothesis data>)"
 
 
+class PoolChooser:
+    """A ``fakes.Chooser`` answering from ``pool``, bytes drawn from hypothesis before the run (so they shrink).
+
+    Each answer takes the next byte (as many as the options need: two for up to 65536):
+    ``index(label, n)`` is the value mod ``n``, ``integer(label, lo, hi)`` is
+    ``lo`` plus the value mod ``hi - lo + 1``, so a zero byte is the default
+    answer (0, ``lo``), and so is every answer after the last byte: hypothesis
+    shrinks a failure to the fewest answers that are not the default. :func:`worlds` draws the pool with the world, before
+    the run, so a simpler world that asks more questions than the one it was
+    shrunk from still gets answers: :class:`DataChooser`'s draws during the run
+    would run past the example hypothesis is shrinking, and it would keep a
+    setting the failure does not need (a 1 ms delay that happens to break a tie).
+    """
+
+    def __init__(self, pool: bytes) -> None:
+        self.pool = bytes(pool)
+        self._at = 0
+
+    def rewound(self) -> PoolChooser:
+        """The same pool, from its first byte (for another run of the same world)."""
+        return PoolChooser(self.pool)
+
+    def _value(self, options: int) -> int:
+        pool = self.pool
+        if options <= 1 or self._at >= len(pool):
+            return 0
+        width = ((options - 1).bit_length() + 7) // 8
+        value = int.from_bytes(pool[self._at:self._at + width], "big")
+        self._at += width
+        return value % options
+
+    def index(self, label: str, n: int) -> int:
+        return self._value(n)
+
+    def integer(self, label: str, lo: int, hi: int) -> int:
+        return lo + self._value(hi - lo + 1)
+
+    def __repr__(self) -> str:
+        return f"PoolChooser({self.pool.hex() or 'empty'})"
+
+
 @dataclass
 class World:
     """A simulated world: a network configuration and the source of its run-time choices."""
@@ -81,7 +127,8 @@ class World:
 
     def network(self, trace: bool = False) -> fakes.FakeNetwork:
         """A fresh FakeNetwork of this world; its choices are recorded in :attr:`choices`."""
-        recorder = fakes.RecordingChooser(self.chooser)
+        chooser = self.chooser.rewound() if isinstance(self.chooser, PoolChooser) else self.chooser
+        recorder = fakes.RecordingChooser(chooser)
         self.choices = recorder.choices
         return fakes.FakeNetwork(config=self.config, chooser=recorder, trace=trace)
 
@@ -167,94 +214,216 @@ def schedules() -> st.SearchStrategy[DataChooser]:
     return _schedule()
 
 
-# The knobs worlds() turns, mildest first (hypothesis shrinks a knob's index towards 0): the network's
-# settings, then one knob per registered fault kind and trigger (a kind whose trigger is optional: one
-# knob, no trigger), in registry order.
-_SETTING_KNOBS = ("latency", "max_send", "max_recv", "max_send_range", "max_recv_range", "rcvbuf", "sndbuf",
-                  "bandwidth", "accept_delay")
-_ADDR_SETTINGS = {"latency", "bandwidth", "accept_delay"}
+# -- the world distribution (docs/explore.md, "The world distribution") ------------------------------
+# A world is a few *settings*, each of one kind: a link setting of a listening address, an endpoint
+# setting of the connections' sockets, or a fault of a registered kind. Every kind is equally likely, and
+# "no setting" is the simplest draw (a turn of zeros; a swarm switch at 0), so hypothesis shrinks every
+# setting a failure does not need away. The run-time choices are drawn with the world (PoolChooser), so a
+# simpler world that asks more of them still runs (see PoolChooser).
+_LINK_KINDS = ("latency", "accept_delay", "bandwidth")
+_ENDPOINT_KINDS = ("sndbuf", "rcvbuf", "max_send", "max_recv")
 _MAGNITUDES = 65536
-# a trigger's value from a knob's magnitude (0 = the mildest)
+_VARIANTS = 6  # a setting's variant (a fixed or a ranged limit; which trigger): uniform both mod 2 and mod 3
+# swarm: a kind is on when a draw 0..3 is 3 (a quarter of the worlds: with a half, 15 worlds in 16 had a fault,
+# which hides the bugs only a world without faults shows), off for 0 (the simplest)
+_SWITCH_ON_AT, _SWITCH_RANGE = 3, 4
+_PRIORITIES = 256  # swarm: which of the enabled faults a world keeps when there are more than max_faults
+# a trigger's value from a setting's magnitude (0 = the mildest)
 _TRIGGER_VALUES: dict[str, Callable[[int], Any]] = {"after_bytes": lambda mag: mag % 8193,
                                                       "at": lambda mag: (mag % 5001) / _MS}
 
 
-def _fault_knobs() -> list[tuple[str, fakes.FaultKind, str | None]]:
-    """``(knob name, kind, trigger)`` for every registered fault kind: ``reset_after_bytes``, ``refuse``..."""
-    knobs: list[tuple[str, fakes.FaultKind, str | None]] = []
-    for kind in fakes.fault_kinds():
-        if kind.trigger_required:
-            knobs += [(f"{kind.name}_{trigger}", kind, trigger) for trigger in kind.triggers]
-        else:
-            knobs.append((kind.name, kind, None))
-    return knobs
+def setting_kinds() -> tuple[str, ...]:
+    """The kinds of setting :func:`worlds` draws, in order: link settings, endpoint settings, then every
+    registered fault kind (``fakes.fault_kinds()``, registered now)."""
+    return _LINK_KINDS + _ENDPOINT_KINDS + tuple(fakes.FAULT_KINDS)
 
 
 def knobs() -> tuple[str, ...]:
-    """The names of the knobs :func:`world_configs` turns, in order (the fault kinds registered now)."""
-    return _SETTING_KNOBS + tuple(name for name, _, _ in _fault_knobs())
+    """The earlier name of :func:`setting_kinds`."""
+    return setting_kinds()
 
 
-def _world_config(turns: list[tuple[int, int, int]], addrs: Sequence[str], patterns: Sequence[str],
-                  max_faults: int) -> fakes.NetConfig:
-    """Decode knob turns ``(knob, target, magnitude)`` into a NetConfig (magnitude 0 = the mildest)."""
-    fault_knobs = _fault_knobs()
+def served_addresses(driver: Any) -> tuple[str, ...]:
+    """The listening addresses a driver's app under test serves itself, as ``driver.loopsim_serves``
+    declares them (a tuple of ``"host:port"``; none declared: ``()``). :func:`worlds` aims no connect
+    fault (``refuse``, ``black_hole``) at them: no app can answer through a black hole on its own address."""
+    declared = getattr(driver, "loopsim_serves", ())
+    if isinstance(declared, str) or not isinstance(declared, (tuple, list)) or not all(
+            isinstance(addr, str) and re.fullmatch(r"[^:\s]+:\d+", addr) for addr in declared):
+        what = getattr(driver, "__qualname__", repr(driver))
+        raise InputError(f"{what}.loopsim_serves must be a tuple of 'host:port' addresses, not {declared!r}")
+    return tuple(declared)
+
+
+@dataclass(frozen=True)
+class WorldSpace:
+    """Where each kind of setting takes effect in one driver's world.
+
+    ``addrs``: the listening addresses (``"host:port"``; link settings aim at
+    them); ``connections``: the socket-name patterns of connection endpoints
+    (endpoint settings and connection faults aim at them: a listening socket,
+    named by its ``"host:port"``, has no buffers to fill and no connection to
+    reset, so those names are left out); ``connect_targets``: the addresses a
+    connect fault may hit (every listening address but those the driver serves).
+    """
+
+    addrs: tuple[str, ...]
+    connections: tuple[str, ...]
+    connect_targets: tuple[str, ...]
+
+    @classmethod
+    def of(cls, addrs: Sequence[str], patterns: Sequence[str], serves: Sequence[str] = ()) -> WorldSpace:
+        addrs = tuple(dict.fromkeys(addrs))
+        return cls(addrs, tuple(p for p in dict.fromkeys(patterns) if p not in addrs),
+                   tuple(a for a in addrs if a not in serves))
+
+    def targets(self, kind: str) -> tuple[str, ...]:
+        """Where a setting of ``kind`` may aim."""
+        if kind in _LINK_KINDS:
+            return self.addrs
+        if kind in _ENDPOINT_KINDS:
+            return self.connections
+        return self.connect_targets if fakes.fault_kind(kind).target == fakes.faults.ADDRESS else self.connections
+
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds that have somewhere to aim, in :func:`setting_kinds` order."""
+        return tuple(kind for kind in setting_kinds() if self.targets(kind))
+
+
+Turn = tuple[str, str, int, int]  # (kind, target, variant, magnitude): one setting
+
+
+def _config_of(turns: Sequence[Turn], max_faults: int) -> fakes.NetConfig:
+    """The NetConfig of settings ``(kind, target, variant, magnitude)``; magnitude 0 is a kind's mildest
+    value, a later setting of a kind and target replaces an earlier one, and faults past the first
+    ``max_faults`` are left out."""
     link_fields: dict[str, dict[str, Any]] = {}
     endpoints_: list[fakes.Endpoint] = []
     faults_: list[fakes.Fault] = []
-    for knob_i, target_i, mag in turns:
-        if knob_i >= len(_SETTING_KNOBS):
-            if len(faults_) < max_faults and knob_i - len(_SETTING_KNOBS) < len(fault_knobs):
-                _, kind, trigger = fault_knobs[knob_i - len(_SETTING_KNOBS)]
-                targets = addrs if kind.target == fakes.faults.ADDRESS else patterns
-                when = {} if trigger is None else {trigger: _TRIGGER_VALUES[trigger](mag)}
-                faults_.append(fakes.Fault(kind=kind.name, target=targets[target_i % len(targets)], **when))
-            continue
-        knob = _SETTING_KNOBS[knob_i]
-        target = addrs[target_i % len(addrs)] if knob in _ADDR_SETTINGS else patterns[target_i % len(patterns)]
+    # One setting per (kind, target): hypothesis often draws a setting twice (it copies parts of an example);
+    # a second buffer or limit would override the first, a second same fault would add nothing. The last wins.
+    unique: dict[tuple[str, str], Turn] = {}
+    for turn in turns:
+        unique[turn[:2]] = turn
+    for kind, target, variant, mag in unique.values():
         size = 1 + mag % 64
-        if knob in ("latency", "accept_delay"):
-            link_fields.setdefault(target, {})[knob] = (mag % 2001) / _MS
-        elif knob == "bandwidth":
+        if kind == "latency":  # variant: a constant latency, or as much jitter on top (per connection, segment)
+            fields = link_fields.setdefault(target, {})
+            fields["latency"] = (1 + mag % 2000) / _MS
+            if variant % 2:
+                fields["jitter"] = fields["latency"]
+        elif kind == "accept_delay":
+            link_fields.setdefault(target, {})["accept_delay"] = (1 + mag % 500) / _MS
+        elif kind == "bandwidth":
             link_fields.setdefault(target, {})["bandwidth"] = float(1000 + 1000 * (mag % 10_000))
-        elif knob in ("max_send", "max_recv"):
-            endpoints_.append(fakes.Endpoint(pattern=target, **{knob: size}))
-        elif knob in ("max_send_range", "max_recv_range"):
-            ranged: dict[str, Any] = {knob[:-6]: (1, size)}
-            endpoints_.append(fakes.Endpoint(pattern=target, **ranged))
-        else:  # rcvbuf, sndbuf
-            endpoints_.append(fakes.Endpoint(pattern=target, **{knob: 1 + mag}))
+        elif kind in ("max_send", "max_recv"):  # variant: one size, or a range drawn per call
+            limit: dict[str, Any] = {kind: size if variant % 2 == 0 else (1, size)}
+            endpoints_.append(fakes.Endpoint(pattern=target, **limit))
+        elif kind in ("sndbuf", "rcvbuf"):
+            endpoints_.append(fakes.Endpoint(pattern=target, **{kind: 1 + mag}))
+        elif len(faults_) < max_faults:
+            fault = fakes.fault_kind(kind)
+            whens: list[str | None] = list(fault.triggers) if fault.trigger_required else [None, *fault.triggers]
+            trigger = whens[variant % len(whens)]
+            when = {} if trigger is None else {trigger: _TRIGGER_VALUES[trigger](mag)}
+            faults_.append(fakes.Fault(kind=kind, target=target, **when))
     links_ = tuple(fakes.Link(addr=addr, **fields) for addr, fields in link_fields.items())
     return fakes.NetConfig(links=links_, endpoints=tuple(endpoints_), faults=tuple(faults_))
 
 
-def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
-                  max_turns: int = 3) -> st.SearchStrategy[fakes.NetConfig]:
-    """A NetConfig as up to ``max_turns`` knob turns: a latency here, a send limit there, one fault.
+def _category(n: int) -> st.SearchStrategy[int]:
+    """One of ``n`` values, alike: hypothesis favours small integers and a few special ones, which a
+    remainder of a 4096-times wider draw evens out (and it still shrinks to 0)."""
+    return st.integers(0, n * 4096 - 1).map(lambda v: v % n)
 
-    The compact form :func:`worlds` uses: few draws per example (fast to
-    explore) and each turn shrinks away, or to its mildest knob and the
-    smallest magnitude. :func:`net_configs` draws every field instead.
-    """
-    width = max(len(addrs), len(patterns))
-    # One integer per turn, knob-major: shrinking it shrinks the knob first, then the target,
-    # then the magnitude (and one draw a turn keeps exploration fast).
-    turn = st.integers(0, len(knobs()) * width * _MAGNITUDES - 1).map(
-        lambda v: (v // (width * _MAGNITUDES), v // _MAGNITUDES % width, v % _MAGNITUDES))
+
+_MAGNITUDE = st.integers(0, _MAGNITUDES - 1)
+_SWITCH = _category(_SWITCH_RANGE)
+
+
+def _digits(value: int, *radices: int) -> list[int]:
+    """``value`` as mixed-radix digits, the first radix the lowest digit."""
+    out = []
+    for radix in radices:
+        value, digit = divmod(value, radix)
+        out.append(digit)
+    return out
+
+
+def _turned(space: WorldSpace, max_faults: int, max_turns: int) -> st.SearchStrategy[fakes.NetConfig]:
+    """Up to ``max_turns`` settings, each of a kind drawn alike from every kind. A turn is two draws:
+    (kind, target, variant), where 0 is no setting at all, and the magnitude. Hypothesis draws a turn of
+    zeros more often than the others (and shrinks towards it): so that it is no setting, not a latency."""
+    kinds = space.kinds()
+    if not kinds:
+        return st.just(fakes.NetConfig())
+    width = math.lcm(*(len(space.targets(kind)) for kind in kinds))
+    radices = (len(kinds), width, _VARIANTS)
+
+    def setting(cat: int, mag: int) -> Turn | None:
+        if cat == 0:
+            return None
+        k, t, variant = _digits(cat - 1, *radices)
+        targets = space.targets(kinds[k])
+        return (kinds[k], targets[t % len(targets)], variant, mag)
+
+    turn = st.builds(setting, st.integers(0, math.prod(radices) * 4096), _MAGNITUDE)
     return st.lists(turn, max_size=max_turns).map(
-        lambda turns: _world_config(turns, list(addrs), list(patterns), max_faults))
+        lambda turns: _config_of([t for t in turns if t is not None], max_faults))
+
+
+@st.composite
+def _swarmed(draw: Any, space: WorldSpace, max_faults: int) -> fakes.NetConfig:
+    """Swarm testing: each kind is on (a quarter of the time) or off; each kind that is on gives one setting
+    (drawn right after its switch, so that switching it off deletes just that), and of the faults that
+    are on, ``max_faults`` drawn alike are kept (by a drawn priority, its lowest digit: hypothesis
+    favours small numbers and zeros; ties by a rotation the magnitudes drawn choose)."""
+    turns: list[Turn] = []
+    priorities: list[int] = []
+    for kind in space.kinds():
+        if draw(_SWITCH) < _SWITCH_ON_AT:
+            continue
+        targets = space.targets(kind)
+        fault = kind in fakes.FAULT_KINDS
+        priority, t, variant = _digits(draw(_category(len(targets) * _VARIANTS * (_PRIORITIES if fault else 1))),
+                                       _PRIORITIES if fault else 1, len(targets), _VARIANTS)
+        turns.append((kind, targets[t], variant, draw(_MAGNITUDE)))
+        priorities.append(priority if fault else -1)
+    faults_ = [i for i, p in enumerate(priorities) if p >= 0]
+    turn = sum(mag for _, _, _, mag in turns)
+    keep = set(sorted(faults_, key=lambda i: (priorities[i], (i + turn) % len(turns)))[:max_faults])
+    return _config_of([t for i, t in enumerate(turns) if priorities[i] < 0 or i in keep], max_faults)
+
+
+def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
+                  max_turns: int = 3, *, serves: Sequence[str] = (),
+                  swarm: bool = False) -> st.SearchStrategy[fakes.NetConfig]:
+    """A NetConfig of a few settings: a latency here, a send limit there, a fault.
+
+    Every kind of setting (:func:`setting_kinds`) is equally likely, and each
+    aims only where it takes effect (:class:`WorldSpace`: link settings at
+    the listening ``addrs``, buffers, per-call limits and connection faults at
+    the connections' socket-name ``patterns``, connect faults at the addresses
+    not in ``serves``). Without ``swarm``: up to ``max_turns`` settings, each
+    of a kind drawn from all of them. With ``swarm``: each kind is first
+    switched on or off, and every kind that is on gives one setting (so rare
+    combinations - a small send buffer, a small receive limit and a ranged
+    recv - come up together); ``max_turns`` is not used. Either way at most
+    ``max_faults`` faults, and every setting shrinks away unless the failure
+    needs it. :func:`net_configs` draws every field instead.
+    """
+    space = WorldSpace.of(addrs, patterns, serves)
+    return _swarmed(space, max_faults) if swarm else _turned(space, max_faults, max_turns)
 
 
 def worlds(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
-           max_turns: int = 3) -> st.SearchStrategy[World]:
-    """A :class:`World`: a network config (:func:`world_configs`) and a hypothesis-driven schedule."""
-    configs = world_configs(addrs, patterns, max_faults, max_turns)
-
-    @st.composite
-    def world(draw: Any) -> World:
-        return World(draw(configs), DataChooser(draw))  # the schedule draws as the run goes
-
-    return world()
+           max_turns: int = 3, *, serves: Sequence[str] = (), swarm: bool = False,
+           max_choices: int = 256) -> st.SearchStrategy[World]:
+    """A :class:`World`: a network config (:func:`world_configs`, with its keywords) and its run-time
+    choices, a :class:`PoolChooser` of up to ``max_choices`` bytes drawn with it."""
+    return st.builds(World, world_configs(addrs, patterns, max_faults, max_turns, serves=serves, swarm=swarm),
+                     st.binary(max_size=max_choices).map(PoolChooser))
 
 
 def networks(config: st.SearchStrategy[fakes.NetConfig] | None = None,

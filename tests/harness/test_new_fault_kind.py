@@ -8,7 +8,7 @@ from hypothesis import find, settings
 import fakes
 from fakes.faults import DataFault, register, unregister
 from loopsim import strategies as ls
-from loopsim.harness.strategies import _world_config, knobs
+from loopsim.harness.strategies import _config_of, setting_kinds
 
 
 class Garbage(DataFault):
@@ -80,8 +80,8 @@ def test_it_fires_after_bytes_and_at_a_time(garbage):
 
 
 def test_the_strategies_draw_it(garbage):
-    assert knobs()[-2:] == ("garbage_after_bytes", "garbage_at")
-    config = _world_config([(knobs().index("garbage_after_bytes"), 0, 7)], ["server2:80"], ["server2:80<-*"], 1)
+    assert setting_kinds()[-1] == "garbage"
+    config = _config_of([("garbage", "server2:80<-*", 0, 7)], max_faults=1)  # variant 0: its first trigger
     assert config.faults == (fakes.Fault("garbage", "server2:80<-*", after_bytes=7),)
 
     search = settings(max_examples=5000, database=None, deadline=None)

@@ -182,23 +182,77 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
     assert again.findings and again.first_failure_runs == 1
 
 
-def test_each_knob_decodes_to_its_setting():
-    from loopsim.harness.strategies import _world_config, knobs
+def test_each_setting_decodes_to_its_field():
+    from loopsim.harness.strategies import _config_of
 
-    def one(knob, mag, target=0):
-        return _world_config([(knobs().index(knob), target, mag)], ["server2:80"], ["proxy#*"], max_faults=1)
+    def one(kind, mag, variant=0, target="proxy#*"):
+        return _config_of([(kind, target, variant, mag)], max_faults=1)
 
-    assert one("latency", 250).links == (fakes.Link(addr="server2:80", latency=0.25),)
-    assert one("latency", 0).links == (fakes.Link(addr="server2:80", latency=0.0),)  # the mildest turn
+    assert one("latency", 249, target="server2:80").links == (fakes.Link(addr="server2:80", latency=0.25),)
+    assert one("latency", 0, target="server2:80").links[0].latency == 0.001  # the mildest latency is not none
+    assert one("latency", 9, variant=1, target="server2:80").links == (
+        fakes.Link(addr="server2:80", latency=0.01, jitter=0.01),)  # as much jitter on top
+    assert one("accept_delay", 9, target="server2:80").links[0].accept_delay == 0.01
     assert one("max_send", 6).endpoints == (fakes.Endpoint(pattern="proxy#*", max_send=7),)
-    assert one("max_recv_range", 3).endpoints == (fakes.Endpoint(pattern="proxy#*", max_recv=(1, 4)),)
+    assert one("max_recv", 3, variant=1).endpoints == (fakes.Endpoint(pattern="proxy#*", max_recv=(1, 4)),)
     assert one("rcvbuf", 99).endpoints == (fakes.Endpoint(pattern="proxy#*", rcvbuf=100),)
-    assert one("bandwidth", 1).links[0].bandwidth == 2000.0
-    assert one("reset_after_bytes", 10).faults == (fakes.Fault("reset", "proxy#*", after_bytes=10),)
-    assert one("half_close_at", 1500).faults == (fakes.Fault("half_close", "proxy#*", at=1.5),)
-    assert one("black_hole", 5).faults == (fakes.Fault("black_hole", "server2:80"),)
-    two_faults = _world_config([(knobs().index("refuse"), 0, 0)] * 2, ["a:1"], ["*"], max_faults=1)
+    assert one("bandwidth", 1, target="server2:80").links[0].bandwidth == 2000.0
+    assert one("reset", 10).faults == (fakes.Fault("reset", "proxy#*", after_bytes=10),)
+    assert one("half_close", 1500, variant=1).faults == (fakes.Fault("half_close", "proxy#*", at=1.5),)
+    assert one("black_hole", 5, target="server2:80").faults == (fakes.Fault("black_hole", "server2:80"),)
+    assert one("refuse", 250, variant=1, target="server2:80").faults == (fakes.Fault("refuse", "server2:80", at=0.25),)
+    two_faults = _config_of([("refuse", "a:1", 0, 0)] * 2, max_faults=1)
     assert len(two_faults.faults) == 1
+
+
+def test_settings_aim_only_where_they_take_effect():
+    space = ls.WorldSpace.of(["server2:80", "proxy:8080"], ["client#*", "proxy:8080", "proxy:8080<-*"],
+                             serves=["proxy:8080"])
+    assert space.targets("latency") == ("server2:80", "proxy:8080")
+    assert space.targets("max_send") == space.targets("reset") == ("client#*", "proxy:8080<-*")  # no listener
+    assert space.targets("black_hole") == space.targets("refuse") == ("server2:80",)  # not the served one
+    alone = ls.WorldSpace.of(["tickets:9000"], ["tickets:9000"], serves=["tickets:9000"])
+    assert alone.kinds() == ("latency", "accept_delay", "bandwidth")  # nothing else has a target
+    assert ls.knobs() == ls.setting_kinds()
+
+
+def test_a_driver_declares_the_addresses_it_serves():
+    from loopsim.loop.errors import InputError
+    from scenarios.drivers import echo_world
+
+    assert ls.served_addresses(proxy_world) == ("proxy:8080",)
+    assert ls.served_addresses(echo_world) == ("proxy:8080",)
+    assert ls.served_addresses(lambda net: None) == ()
+
+    def bad(net):
+        return None
+
+    for declared in ("proxy:8080", ("proxy",), (8080,)):
+        bad.loopsim_serves = declared
+        with pytest.raises(InputError, match=r"bad.loopsim_serves must be a tuple of 'host:port' addresses"):
+            ls.served_addresses(bad)
+
+
+def test_a_pool_chooser_answers_from_its_bytes_then_the_defaults():
+    chooser = ls.PoolChooser(bytes([7, 0, 2]))
+    assert chooser.index("select-order", 3) == 1  # 7 mod 3
+    assert chooser.integer("recv-size", 1, 9) == 1  # a zero byte: the default
+    assert chooser.integer("recv-size", 5, 6) == 5  # 2 mod 2
+    assert chooser.index("select-order", 1) == 0  # one option: no byte taken
+    assert chooser.index("select-order", 5) == 0 and chooser.integer("recv-size", 3, 9) == 3  # none left
+    assert ls.PoolChooser(bytes([1, 44])).integer("send-size", 0, 1000) == (256 + 44) % 1001  # two bytes
+    assert ls.PoolChooser(bytes([1, 0, 0])).integer("jitter-segment", 0, 2_000_000) == 65536  # three
+    assert ls.PoolChooser(b"").index("select-order", 4) == 0 and "empty" in repr(ls.PoolChooser(b""))
+    assert chooser.rewound().index("select-order", 3) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(config=ls.world_configs(addrs=["server2:80", "proxy:8080"], patterns=["proxy#*", "client#*"],
+                               max_faults=2, max_turns=5, swarm=True))
+def test_swarm_world_configs_are_valid(config):
+    assert isinstance(config, fakes.NetConfig) and len(config.faults) <= 2
+    assert len({link.addr for link in config.links}) == len(config.links)
+    fakes.FakeNetwork(config=config)
 
 
 @settings(max_examples=100, deadline=None)
