@@ -33,7 +33,8 @@ def test_a_bug_only_the_second_property_catches_is_found_within_the_budget():
 
 
 def test_examples_is_per_property_and_exact():
-    report = explore(proxy_world, {}, properties=[terminates, all_sockets_closed], budget=None, max_examples=7,
+    report = explore(proxy_world, {"session_timeout": 1.0}, properties=[terminates, all_sockets_closed],
+                     budget=None, max_examples=7,
                      chunk_examples=5, database=None)
     assert [(s.property, s.runs, s.verdict) for s in report.searches] == [
         ("terminates", 7, "held"), ("all_sockets_closed", 7, "held")]
@@ -65,7 +66,7 @@ class _Terminal(io.StringIO):
 def test_the_progress_names_the_property_and_redraws_only_on_a_terminal():
     plain, tty = io.StringIO(), _Terminal()
     for stream in (plain, tty):
-        explore(proxy_world, {}, properties=[terminates, no_task_died], budget=None, max_examples=5,
+        explore(proxy_world, {"session_timeout": 1.0}, properties=[terminates, no_task_died], budget=None, max_examples=5,
                 database=None, progress=stream)
     lines = plain.getvalue().splitlines()
     assert "\r" not in plain.getvalue() and len(lines) == 2

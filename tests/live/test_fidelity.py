@@ -94,12 +94,12 @@ def test_the_correct_proxy_delivers_the_same_bytes_simulated_and_live():
 def test_a_per_call_send_limit_cannot_be_applied_live_and_the_report_shows_it():
     # The naive proxy loses data when its own send() is partial. A proxy in front of server2 can cut the
     # bytes into segments, but the app's send() still takes them all: live, nothing is lost.
+    # (How much the client gets live is timing: the naive proxy also takes one recv() as the whole request.)
     report = fidelity(load_scenario(str(ROOT / "scenarios" / "naive_proxy_partial_send.toml")))
-    differ = {(c.subject, c.what): c for c in report.checks if not c.agree}
-    assert differ[("client#1", "received")].simulated == "100 bytes"
-    assert differ[("client#1", "received")].live == "1000 bytes"
-    assert differ[("proxy#1", "send")].simulated == "partial"
-    assert ("run", "result") in differ
+    checks = {(c.subject, c.what): c for c in report.checks}
+    assert checks[("client#1", "received")].simulated == "100 bytes"
+    send = checks[("proxy#1", "send")]
+    assert (send.simulated, send.live, send.agree) == ("partial", "full", False)
 
 
 def test_runs_that_cannot_be_run_live_say_why():
