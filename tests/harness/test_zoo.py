@@ -24,9 +24,14 @@ def _module(bug):
     return importlib.import_module(f"scenarios.zoo.{bug}")
 
 
-def _failures(module, app, config=None, seed=0):
-    """(property spec, message) for every property the driver declares that fails in this world."""
-    outcome = run_world(module.world, {"app": app}, fakes.FakeNetwork(seed=seed, config=config or NetConfig()), "zoo")
+def _failures(module, app, config=None, seed=None):
+    """(property spec, message) for every property the driver declares that fails in this world: seeded (every
+    choice drawn at random), or with ``seed=None`` the simplest choices (``fakes.DefaultChooser``: the order
+    sockets became ready, FIFO ready order, the smallest sizes), so that only ``config`` exposes the bug."""
+    config = config or NetConfig()
+    net = (fakes.FakeNetwork(config=config, chooser=fakes.DefaultChooser()) if seed is None
+           else fakes.FakeNetwork(seed=seed, config=config))
+    outcome = run_world(module.world, {"app": app}, net, "zoo")
     failed = []
     for prop in default_properties(module.world):
         message = prop(outcome)
@@ -85,7 +90,7 @@ def test_every_bug_has_an_exposing_world_or_needs_a_choice_point_still_to_come()
 @pytest.mark.parametrize("bug", sorted(set(EXPOSING) - {"starvation"}))
 def test_the_bug_fails_and_its_twin_holds_in_the_world_that_exposes_it(bug):
     module = _module(bug)
-    assert _failures(module, "bug") == []  # the default world hides it
+    assert _failures(module, "bug") == []  # the default world, with the simplest choices, hides it
     failed = _failures(module, "bug", EXPOSING[bug])
     assert failed, f"{bug}: no property failed in {EXPOSING[bug]}"
     assert _failures(module, "fixed", EXPOSING[bug]) == []
@@ -116,29 +121,36 @@ def test_a_zoo_driver_rejects_an_unknown_app_as_an_input_error():
         run_world(_module("framing").world, {"app": "buggy"}, fakes.FakeNetwork(), "zoo")
 
 
-# explore on the current choice points, from a seed that finds each bug early (the search is deterministic for a
-# seed and an example count; benchmarks/bug_zoo.py measures every seed).
+# explore on the current choice points. The search is deterministic for a seed and an example count, but which
+# seed finds a bug early moves whenever a choice point is added (every choice is a draw): each bug is hunted from
+# the seed that found it early here, then from the others in turn. benchmarks/bug_zoo.py measures every seed.
 QUICK = {"partial_send": 5, "framing": 2, "busy_wait": 0, "lost_update": 0}
 SLOWER = {"no_timeout": 0, "reset_leak": 0, "timeout_leak": 0, "refused_leak": 2, "jitter_race": 4, "starvation": 0}
 
 
-def _hunt(bug, seed, examples):
+def _hunt(bug, first_seed, examples, seeds=5):
     module = _module(bug)
-    return explore(module.world, {"app": "bug"}, properties=[parse_property(module.PROPERTY)], budget=None,
-                   max_examples=examples, database=None, seed=seed)
+    tried = []
+    for seed in [first_seed, *(s for s in range(seeds) if s != first_seed)]:
+        report = explore(module.world, {"app": "bug"}, properties=[parse_property(module.PROPERTY)], budget=None,
+                         max_examples=examples, database=None, seed=seed)
+        if report.findings:
+            return report.findings
+        tried.append(f"seed {seed}: {report.runs} runs")
+    return tried
 
 
 @pytest.mark.parametrize("bug", sorted(QUICK))
 def test_explore_finds_the_bug(bug):
-    report = _hunt(bug, QUICK[bug], 400)
-    assert report.findings, report.summary()
+    found = _hunt(bug, QUICK[bug], 400)
+    assert not isinstance(found[0], str), found
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("bug", sorted(SLOWER))
 def test_explore_finds_the_slower_bugs(bug):
-    report = _hunt(bug, SLOWER[bug], 1500)
-    assert report.findings, report.summary()
+    found = _hunt(bug, SLOWER[bug], 1500)
+    assert not isinstance(found[0], str), found
 
 
 @pytest.mark.slow
