@@ -152,9 +152,10 @@ class _PropertyRaised(BaseException):
         self.error, self.runs = error, runs
 
 
-class _OutOfBudget(Exception):
-    """Raised in the test hypothesis runs once the property's time or examples are spent: it ends the chunk,
-    and makes the rest of a shrink cheap (every further call raises at once)."""
+class _OutOfBudget(BaseException):
+    """Raised in the test hypothesis runs once the property's time or examples are spent. A BaseException, so
+    that hypothesis stops the chunk at once (it would shrink an Exception: of a passing search, a waste; of a
+    failing one, the best failure so far is kept)."""
 
 
 def _judge(prop: Property, outcome: Outcome, runs: int) -> str | None:
@@ -184,10 +185,11 @@ class _Search:
 
     def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, strategy: Strategy,
                  report: ExploreReport, record: PropertySearch, deadline: float | None, examples: int | None,
-                 start: float, tick: Callable[[], None]) -> None:
+                 start: float, cpu_start: float, tick: Callable[[], None]) -> None:
         self.driver, self.args, self.prop, self.strategy = driver, args, prop, strategy
         self.report, self.record, self.deadline, self.examples = report, record, deadline, examples
         self.start, self.tick = start, tick
+        self.cpu_start = cpu_start
         self.found: tuple[str, Any, Schedule] | None = None
         self.passed: set[tuple[Any, int]] = set()  # worlds (config, seed) whose schedules all passed
 
@@ -225,6 +227,7 @@ class _Search:
                     report = self.report
                     if report.first_failure_after is None:
                         report.first_failure_after = time.perf_counter() - self.start
+                        report.first_failure_cpu = time.process_time() - self.cpu_start
                         report.first_failure_runs = report.runs
                         report.first_failure_worlds = report.worlds
                     self.found = (message, config, schedule)
@@ -257,26 +260,31 @@ class _Search:
         return Finding(name, message, config, recorded, schedule=schedule.describe())
 
 
-def _world_strategy(strategy: Strategy, addrs: list[str], patterns: list[str], max_faults: int) -> Any:
-    """What hypothesis draws per example: up to ``strategy.worlds`` worlds, each a configuration (swarm mode for
-    ``swarm``) and a seed."""
+def _world_strategy(strategy: Strategy, driver: Callable[..., Any], addrs: list[str], patterns: list[str],
+                    max_faults: int) -> Any:
+    """What hypothesis draws per example: up to ``strategy.worlds`` worlds, each a configuration
+    (:func:`loopsim.strategies.world_configs`, in swarm mode for ``swarm``; aimed away from the addresses the
+    driver serves where the strategies know of them) and a seed."""
     import inspect
 
     from hypothesis import strategies as st
 
-    from .strategies import worlds
+    from . import strategies as ls
 
+    params = inspect.signature(ls.world_configs).parameters
+    kwargs: dict[str, Any] = {}
+    served = getattr(ls, "served_addresses", None)
+    if "serves" in params and served is not None:
+        kwargs["serves"] = served(driver)
     if strategy.swarm:
-        if "swarm" not in inspect.signature(worlds).parameters:
-            raise InputError("--strategy swarm needs the swarm mode of loopsim.strategies.worlds(..., swarm=True), "
-                             "which this version of loopsim does not have yet")
-        drawn = worlds(addrs, patterns, max_faults=max_faults, swarm=True)  # type: ignore[call-arg]
-    else:
-        drawn = worlds(addrs, patterns, max_faults=max_faults)
+        if "swarm" not in params:
+            raise InputError("--strategy swarm needs the swarm mode of loopsim.strategies.world_configs(..., "
+                             "swarm=True), which this version of loopsim does not have yet")
+        kwargs["swarm"] = True
+    configs = ls.world_configs(addrs, patterns, max_faults, **kwargs)
     # Several worlds per example (hypothesis's per-example cost paid once for them all); a failure shrinks to
     # the one failing world, then to its simplest configuration and seed.
-    world = st.tuples(drawn.map(lambda w: w.config), st.integers(0, 2**32 - 1))
-    return st.lists(world, min_size=1, max_size=strategy.worlds)
+    return st.lists(st.tuples(configs, st.integers(0, 2**32 - 1)), min_size=1, max_size=strategy.worlds)
 
 
 def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
@@ -284,7 +292,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             budget: float | None = 10.0, max_examples: int | None = None, seed: int = 0,
             shard: tuple[int, int] = (1, 1), chunk_examples: int = 100, database: Any = None,
             out_dir: str | None = None, max_faults: int = 1, progress: TextIO | None = None,
-            strategy: str | Strategy = "random", schedules: int = 3, worlds_per_example: int = 16,
+            strategy: str | Strategy = "random", schedules: int = 6, worlds_per_example: int = 16,
             change_points: int = 3, deviations: int = 2, check_determinism: bool = False) -> ExploreReport:
     """Search for worlds where ``driver(net, **args)`` breaks each property; see the module doc.
 
@@ -326,12 +334,12 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     end = None if budget is None else start + budget
     try:
         if strategy.name == "systematic":
-            _systematic(driver, args, props, names, strategy, report, max_examples, end, start, meter)
+            _systematic(driver, args, props, names, strategy, report, max_examples, end, start, cpu_start, meter)
         else:
-            drawn = _world_strategy(strategy, addrs, patterns, max_faults)
+            drawn = _world_strategy(strategy, driver, addrs, patterns, max_faults)
             for index, (prop, name) in enumerate(zip(props, names), start=1):
                 _search_property(driver, args, prop, name, index, len(props), strategy, drawn, report, spec,
-                                 max_examples, seed, shard, chunk_examples, database, end, start, meter)
+                                 max_examples, seed, shard, chunk_examples, database, end, start, cpu_start, meter)
     except _PropertyRaised as raised:
         exc = raised.error
         name = report.searches[-1].property if report.searches else "?"
@@ -355,14 +363,14 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Property, name: str, index: int,
                      count: int, strategy: Strategy, drawn: Any, report: ExploreReport, spec: str,
                      max_examples: int | None, seed: int, shard: tuple[int, int], chunk_examples: int,
-                     database: Any, end: float | None, start: float, meter: Progress) -> None:
+                     database: Any, end: float | None, start: float, cpu_start: float, meter: Progress) -> None:
     """One property's hypothesis search, in chunks of ``chunk_examples`` hypothesis examples (see the module doc)."""
     began = time.perf_counter()
     share = None if end is None else max(0.0, (end - began) / (count - index + 1))
     record = PropertySearch(name)
     report.searches.append(record)
     deadline = None if share is None else began + share
-    search = _Search(driver, args, prop, strategy, report, record, deadline, max_examples, start,
+    search = _Search(driver, args, prop, strategy, report, record, deadline, max_examples, start, cpu_start,
                      lambda: meter.tick(record, index, began, share))
     # Every search runs the same test function, so hypothesis gives them one database key; the key
     # prefix tells the driver, arguments, property and strategy apart, the same in every run, shard and machine.
@@ -409,7 +417,7 @@ def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Pro
 
 def _systematic(driver: Callable[..., Any], args: dict[str, Any], props: list[Property], names: list[str],
                 strategy: Strategy, report: ExploreReport, max_examples: int | None, end: float | None,
-                start: float, meter: Progress) -> None:
+                start: float, cpu_start: float, meter: Progress) -> None:
     """Every schedule of the driver's default world up to ``strategy.deviations`` deviations, each run judged
     by every property not failed yet (one enumeration for them all)."""
     import fakes
@@ -436,6 +444,7 @@ def _systematic(driver: Callable[..., Any], args: dict[str, Any], props: list[Pr
             if message:
                 if report.first_failure_after is None:
                     report.first_failure_after = time.perf_counter() - start
+                    report.first_failure_cpu = time.process_time() - cpu_start
                     report.first_failure_runs = report.runs
                 deviated = len(chooser.deviations)
                 record.finding = Finding(names[idx], message, config, list(chooser.choices),

@@ -63,6 +63,7 @@ class ExploreReport:
     first_failure_after: float | None = None
     first_failure_runs: int | None = None
     first_failure_worlds: int | None = None  # the worlds hypothesis drew up to the first failure (its own included)
+    first_failure_cpu: float | None = None  # CPU seconds from the start of the call to the first failure
     chunks: list[int] = field(default_factory=list)
     searches: list[PropertySearch] = field(default_factory=list)
     strategy: str = ""

@@ -215,7 +215,7 @@ class Strategy:
     """
 
     name: str = "random"
-    schedules: int = 3
+    schedules: int = 6
     worlds: int = 16
     change_points: int = 3
     deviations: int = 2
@@ -248,7 +248,7 @@ class Strategy:
                 f"random choices and ready order)")
 
 
-def strategy_named(name: str, *, schedules: int = 3, worlds: int = 16, change_points: int = 3,
+def strategy_named(name: str, *, schedules: int = 6, worlds: int = 16, change_points: int = 3,
                    deviations: int = 2) -> Strategy:
     """The :class:`Strategy` called ``name``; an :class:`InputError` naming the choices for anything else."""
     if name not in STRATEGIES:

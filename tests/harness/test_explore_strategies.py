@@ -210,3 +210,30 @@ def test_the_strategy_flag_exit_codes(tmp_path, capsys):
     assert main(["explore", DRIVER, "--strategy", "bogus", *common]) == 2
     assert "unknown strategy 'bogus': choose one of random, pct, swarm, systematic" in capsys.readouterr().err
     assert main(["explore", DRIVER, "--strategy", "random", "--schedules", "0", *common]) == 2
+
+
+def test_swarm_asks_the_world_strategy_for_its_swarm_mode(monkeypatch):
+    from loopsim.harness import strategies
+    from scenarios.drivers import delivered_intact, proxy_world
+
+    original, asked = strategies.world_configs, []
+
+    def world_configs(addrs, patterns, max_faults=1, max_turns=3, *, swarm=False):
+        asked.append(swarm)
+        return original(addrs, patterns, max_faults, max_turns)
+
+    monkeypatch.setattr(strategies, "world_configs", world_configs)
+    report = explore(proxy_world, {}, properties=[delivered_intact], strategy="swarm", budget=None,
+                     max_examples=12, database=None)
+    assert asked == [True] and report.runs == 12
+    assert report.strategy.startswith("strategy swarm: hypothesis draws swarm worlds")
+    explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=6, database=None)
+    assert asked == [True, False]
+
+    def without_swarm(addrs, patterns, max_faults=1, max_turns=3):
+        return original(addrs, patterns, max_faults, max_turns)
+
+    monkeypatch.setattr(strategies, "world_configs", without_swarm)
+    with pytest.raises(InputError, match=r"--strategy swarm needs the swarm mode"):
+        explore(proxy_world, {}, properties=[delivered_intact], strategy="swarm", budget=None, max_examples=6,
+                database=None)

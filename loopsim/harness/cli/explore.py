@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "schedules), pct (PCT priority scheduling of the ready order), swarm (worlds with a "
                              "random subset of setting kinds), systematic (every schedule of the default world "
                              "with up to --deviations non-default choices: a bounded proof when it finishes)")
-    parser.add_argument("--schedules", type=int, default=3, metavar="N",
-                        help="schedules run in each drawn world (random, pct, swarm; default 3)")
+    parser.add_argument("--schedules", type=int, default=6, metavar="N",
+                        help="schedules run in each drawn world (random, pct, swarm; default 6)")
     parser.add_argument("--worlds", type=int, default=16, metavar="N",
                         help="worlds drawn at most per hypothesis example (random, pct, swarm; default 16)")
     parser.add_argument("--change-points", type=int, default=3, metavar="D",
