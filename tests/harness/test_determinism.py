@@ -96,3 +96,15 @@ def test_explore_check_determinism_flag(tmp_path, capsys):
                  "--examples", "10", "--db", "none", "--quiet", "--out", str(tmp_path), "--check-determinism"])
     assert code == 1
     assert "NOT deterministic" in capsys.readouterr().out
+
+
+def test_the_fresh_process_prints_its_trace_as_one_json_line(tmp_path, capsys):
+    import json
+
+    from loopsim.harness.determinism import child_main
+
+    assert child_main([_file(tmp_path, ordered=True)]) == 0
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert data["status"] == "pass" and data["digest"] == trace_digest(data["lines"]) and data["lines"]
+    assert child_main([str(tmp_path / "missing.toml")]) == 2
+    assert "missing.toml" in capsys.readouterr().err
