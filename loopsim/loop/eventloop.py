@@ -400,11 +400,11 @@ class Loop:
         """
         ready = self._ready
         policy = self._policy
-        assert policy is not None
+        pick: Any = policy.pick  # type: ignore[union-attr]  # (Any: the answer is checked here, not by mypyc)
         batch = [ready.popleft() for _ in range(n)]
         try:
             while batch:
-                i: Any = policy.pick(batch) if len(batch) > 1 else 0
+                i: Any = pick(batch) if len(batch) > 1 else 0
                 if not (type(i) is int and 0 <= i < len(batch)):
                     raise UsageError(f"scheduling policy {policy!r} picked {i!r} from {len(batch)} ready tasks; "
                                      f"pick(ready) must return an int index, 0 <= i < len(ready)")
