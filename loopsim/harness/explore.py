@@ -1,13 +1,20 @@
 # loopsim.harness.explore: property-based search for failing worlds, shrinking, and saving them as scenarios.
-# Owns: explore, Finding, PropertySearch, ExploreReport, discover, parse_shard, example_database, KeyPrefixed.
-# Imports: hypothesis (public API only), fakes, loopsim.loop.errors, loopsim.harness.{strategies,outcome,runner,scenario}.
+# Owns: explore, discover, parse_shard, example_database, KeyPrefixed (re-exports the report's Finding, PropertySearch,
+# ExploreReport). Imports: hypothesis (public API only), fakes, loopsim.loop.{errors,scheduling}, loopsim.harness.{
+# strategies, search_strategies, systematic, choice_shrink, explore_report, outcome, runner, scenario, determinism}.
 """The bug-finding engine.
 
 For each property, hypothesis searches the worlds of :func:`loopsim.strategies.worlds`
-(network configuration, faults and every run-time choice) for one where the
-driver's outcome breaks the property, shrinks it to the simplest such world,
-re-runs that world with tracing on, and writes the run as a scenario file
-whose ``[[script]]`` strict replay reproduces exactly.
+(network configuration and faults) and a seed; each example runs several
+schedules of the strategy in that world (:mod:`loopsim.harness.search_strategies`:
+seeded random choices and ready order, or PCT priorities), so hypothesis's
+per-example cost is shared by several runs. The first failing world and
+schedule is shrunk by hypothesis (the world; the seed), re-run with its
+choices recorded, its choices shrunk towards the simplest answers
+(:mod:`loopsim.harness.choice_shrink`), and written as a scenario file
+whose world re-simulates it and whose ``[[script]]`` strict replay
+reproduces exactly. The ``systematic`` strategy enumerates schedules instead
+(:mod:`loopsim.harness.systematic`).
 
 The search runs in *chunks* of ``chunk_examples`` examples, each seeded by a
 global chunk number. ``shard=(k, n)`` runs the chunks ``k, k+n, k+2n, ...``,
@@ -20,13 +27,12 @@ the property (:class:`KeyPrefixed`), the same in every process.
 
 from __future__ import annotations
 
-import builtins
+import dataclasses
 import hashlib
 import os
 import re
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence, TextIO
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -34,10 +40,14 @@ from hypothesis import seed as hyp_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from loopsim.loop.errors import InputError, InternalError
+from .choice_shrink import minimize_choices
+from .explore_report import ExploreReport, Finding, Progress, PropertySearch
 from .outcome import Outcome, Property, default_properties, importable_spec
+from .search_strategies import STRATEGIES, Schedule, Strategy, pct_horizon, run_choices, run_schedule, strategy_named
+from .systematic import DeviationChooser, enumerate_schedules
 
 __all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database",
-           "KeyPrefixed", "FOUND_MARKER"]
+           "KeyPrefixed", "FOUND_MARKER", "STRATEGIES"]
 
 # Written into every folder explore saves findings in: loopsim's pytest plugin does not collect such a
 # folder unless it is named on the command line (the same name as _loopsim_pytestplugin.FOUND_MARKER).
@@ -129,111 +139,6 @@ def discover(driver: Callable[..., Any], args: dict[str, Any]) -> tuple[list[str
     return addrs or ["*"], sorted(patterns) or ["*"]
 
 
-@dataclass
-class Finding:
-    """A shrunk failure: which property, why, the world, and the scenario file written for it."""
-
-    property: str
-    message: str
-    config: Any
-    choices: list[tuple[str, Any, int]]
-    path: str | None = None
-    steps: int = 0
-    replay_status: str = ""  # the world re-simulated from the file: "fail" while the bug is there
-    strict_status: str = ""  # the exact run replayed from the file's script: "fail" as well
-
-
-@dataclass
-class PropertySearch:
-    """One property's search: its runs, the wall time it took (shrinking and saving included), its finding."""
-
-    property: str
-    runs: int = 0
-    elapsed: float = 0.0
-    finding: Finding | None = None
-
-    @builtins.property  # (the field `property` shadows the builtin in the class body)
-    def verdict(self) -> str:
-        if self.finding is None:
-            return "held"
-        where = f" -> {self.finding.path}" if self.finding.path else ""
-        return f"FAILED{where}"
-
-
-@dataclass
-class ExploreReport:
-    """What a search did: one :class:`PropertySearch` per property, the failures found, the time to the first."""
-
-    runs: int = 0
-    elapsed: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
-    first_failure_after: float | None = None
-    first_failure_runs: int | None = None
-    chunks: list[int] = field(default_factory=list)
-    searches: list[PropertySearch] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.runs / self.elapsed if self.elapsed > 0 else 0.0
-
-    def table(self) -> str:
-        """The per-property table: property, runs, time, held / FAILED with the finding's file."""
-        rows = [("property", "runs", "time", "result")]
-        rows += [(s.property, str(s.runs), f"{s.elapsed:.2f}s", s.verdict) for s in self.searches]
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows)
-
-    def summary(self) -> str:
-        lines = [f"explored {self.runs} runs in {self.elapsed:.2f}s ({self.rate:.0f} runs/s), "
-                 f"{len(self.findings)} failure(s) found"]
-        if self.searches:
-            lines += ["", self.table(), ""]
-        if self.first_failure_after is not None:
-            lines.append(f"first failure after {self.first_failure_after:.3f}s ({self.first_failure_runs} runs)")
-        for f in self.findings:
-            where = (f" -> {f.path} (world: {f.replay_status}; exact run: {f.steps} steps, {f.strict_status})"
-                     if f.path else "")
-            lines.append(f"  {f.property}: {f.message}{where}")
-        return "\n".join(lines).rstrip("\n")
-
-
-class _Progress:
-    """The progress line on ``stream``: redrawn with ``\\r`` on a terminal, plain lines every few seconds otherwise."""
-
-    def __init__(self, stream: TextIO | None, count: int) -> None:
-        self.stream, self.count = stream, count
-        isatty = getattr(stream, "isatty", None)
-        self.tty = bool(isatty()) if callable(isatty) else False
-        self.every = 0.5 if self.tty else 5.0
-        self.last = time.perf_counter()
-
-    def _line(self, search: PropertySearch, index: int, started: float, share: float | None) -> str:
-        elapsed = time.perf_counter() - started
-        rate = search.runs / elapsed if elapsed > 0 else 0.0
-        of = f" of {share:.1f}s" if share is not None else ""
-        return (f"[{index}/{self.count}] {search.property}: {search.runs} runs ({rate:.0f}/s), "
-                f"{elapsed:.1f}s{of}")
-
-    def tick(self, search: PropertySearch, index: int, started: float, share: float | None) -> None:
-        if self.stream is None:
-            return
-        now = time.perf_counter()
-        if now - self.last >= self.every:
-            self.last = now
-            line = self._line(search, index, started, share)
-            self.stream.write(f"\r{line}   " if self.tty else line + "\n")
-            self.stream.flush()
-
-    def done(self, search: PropertySearch, index: int) -> None:
-        if self.stream is None:
-            return
-        line = (f"[{index}/{self.count}] {search.property}: {search.verdict.lower() if search.finding is None else 'failed'}"
-                f" after {search.runs} runs in {search.elapsed:.2f}s")
-        self.stream.write(f"\r{line}   \n" if self.tty else line + "\n")
-        self.stream.flush()
-        self.last = time.perf_counter()
-
-
 class _PropertyFailed(Exception):
     """Raised in the test hypothesis runs when the property fails: hypothesis shrinks towards it."""
 
@@ -242,143 +147,312 @@ class _PropertyRaised(BaseException):
     """The property itself raised on a run: its code is at fault, not the world. A BaseException, so that
     hypothesis stops at once instead of shrinking towards a bug of the property."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: Exception, runs: int) -> None:
         super().__init__(error)
-        self.error = error
+        self.error, self.runs = error, runs
 
 
-class _OutOfBudget(Exception):
-    """Raised in the test hypothesis runs once the property's time or examples are spent: it ends the chunk,
-    and makes the rest of a shrink cheap (every further call raises at once)."""
+class _OutOfBudget(BaseException):
+    """Raised in the test hypothesis runs once the property's time or examples are spent. A BaseException, so
+    that hypothesis stops the chunk at once (it would shrink an Exception: of a passing search, a waste; of a
+    failing one, the best failure so far is kept)."""
+
+
+def _judge(prop: Property, outcome: Outcome, runs: int) -> str | None:
+    """The property's verdict on one run; a property that raises is :class:`_PropertyRaised`."""
+    try:
+        message = prop(outcome)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _PropertyRaised(exc, runs) from exc
+    return message or None
+
+
+# How many passing worlds a search remembers (to skip re-running them) before it forgets them all.
+_PASSED_KEPT = 50_000
 
 
 class _Search:
-    """One property's search: :meth:`check` is the test function hypothesis runs on each world.
+    """One property's search with a hypothesis-driven strategy: :meth:`check` is the test hypothesis runs.
 
-    ``found`` is the last failure seen; the shrinker only tries worlds simpler than
-    the best failure so far, so ``found`` is the simplest failing world's message,
-    configuration and choices.
+    Each example is a world and a seed; it runs the strategy's schedules in that
+    world until one fails (hypothesis's per-example cost, paid once for several
+    runs). ``found`` is the last failure seen; the shrinker only tries worlds
+    simpler than the best failure so far, so ``found`` is the simplest failing
+    world's message, configuration and schedule.
     """
 
-    def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, report: ExploreReport,
-                 record: PropertySearch, deadline: float | None, examples: int | None, start: float,
-                 tick: Callable[[], None]) -> None:
-        self.driver, self.args, self.prop = driver, args, prop
+    def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, strategy: Strategy,
+                 report: ExploreReport, record: PropertySearch, deadline: float | None, examples: int | None,
+                 start: float, cpu_start: float, tick: Callable[[], None]) -> None:
+        self.driver, self.args, self.prop, self.strategy = driver, args, prop, strategy
         self.report, self.record, self.deadline, self.examples = report, record, deadline, examples
         self.start, self.tick = start, tick
-        self.found: tuple[str, Any, list[tuple[str, Any, int]]] | None = None
+        self.cpu_start = cpu_start
+        self.found: tuple[str, Any, Schedule] | None = None
+        self.passed: set[tuple[Any, int]] = set()  # worlds (config, seed) whose schedules all passed
 
     def spent(self) -> bool:
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             return True
         return self.found is None and self.examples is not None and self.record.runs >= self.examples
 
-    def check(self, world: Any) -> None:
-        if self.spent():
-            raise _OutOfBudget()
-        outcome: Outcome = world.run(self.driver, self.args)
-        report = self.report
-        report.runs += 1
+    def run(self, config: Any, schedule: Schedule | None = None, choices: Any = None,
+            record: list[tuple[str, Any, int]] | None = None) -> str | None:
+        """One run (a schedule, or recorded choices replayed by label), counted; the property's verdict."""
+        if schedule is not None:
+            outcome = run_schedule(self.driver, self.args, config, schedule, record=record)
+        else:
+            outcome = run_choices(self.driver, self.args, config, choices, record=record)
+        self.report.runs += 1
         self.record.runs += 1
         self.tick()
-        try:
-            message = self.prop(outcome)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise _PropertyRaised(exc) from exc
-        if message:
-            if report.first_failure_after is None:
-                report.first_failure_after = time.perf_counter() - self.start
-                report.first_failure_runs = report.runs
-            self.found = (message, world.config, list(world.choices))
-            raise _PropertyFailed(message)
+        return _judge(self.prop, outcome, self.record.runs)
+
+    def check(self, drawn: list[tuple[Any, int]]) -> None:
+        strategy = self.strategy
+        passed = self.passed
+        for config, seed in drawn:
+            if (config, seed) in passed:
+                continue  # runs are deterministic: a world seen passing passes again (shrinking retries many)
+            for i in range(strategy.schedules):
+                if self.spent():
+                    raise _OutOfBudget()
+                if i == 0:
+                    self.report.worlds += 1
+                schedule = strategy.schedule(seed, i)
+                message = self.run(config, schedule)
+                if message:
+                    report = self.report
+                    if report.first_failure_after is None:
+                        report.first_failure_after = time.perf_counter() - self.start
+                        report.first_failure_cpu = time.process_time() - self.cpu_start
+                        report.first_failure_runs = report.runs
+                        report.first_failure_worlds = report.worlds
+                    self.found = (message, config, schedule)
+                    raise _PropertyFailed(message)
+            if len(passed) >= _PASSED_KEPT:
+                passed.clear()
+            passed.add((config, seed))
+
+    def finding(self, name: str) -> Finding:
+        """The shrunk failure: its schedule re-run with its choices recorded, then those choices shrunk."""
+        assert self.found is not None
+        message, config, schedule = self.found
+        recorded: list[tuple[str, Any, int]] = []
+        again = self.run(config, schedule, record=recorded)
+        if again is None:  # pragma: no cover - the driver is not deterministic: keep what the search saw
+            print(f"loopsim explore: warning: {schedule.describe()} of the failure of {name} passed when re-run "
+                  "(is the driver deterministic? --check-determinism tells)", file=sys.stderr)
+        else:
+            message = again
+
+        def attempt(candidate: list[tuple[str, Any, int]]) -> tuple[str, list[tuple[str, Any, int]]] | None:
+            made: list[tuple[str, Any, int]] = []
+            failed = self.run(config, choices=candidate, record=made)
+            return None if failed is None else (failed, made)
+
+        if again is not None:
+            message, recorded, _ = minimize_choices(message, recorded, attempt,
+                                                    lambda: self.deadline is not None
+                                                    and time.perf_counter() >= self.deadline)
+        return Finding(name, message, config, recorded, schedule=schedule.describe())
+
+
+def _world_strategy(strategy: Strategy, driver: Callable[..., Any], addrs: list[str], patterns: list[str],
+                    max_faults: int) -> Any:
+    """What hypothesis draws per example: up to ``strategy.worlds`` worlds, each a configuration
+    (:func:`loopsim.strategies.world_configs`, in swarm mode for ``swarm``, aimed away from the addresses
+    the driver serves) and a seed."""
+    from hypothesis import strategies as st
+
+    from .strategies import served_addresses, world_configs
+
+    configs = world_configs(addrs, patterns, max_faults, serves=served_addresses(driver), swarm=strategy.swarm)
+    # Several worlds per example (hypothesis's per-example cost paid once for them all); a failure shrinks to
+    # the one failing world, then to its simplest configuration and seed.
+    return st.lists(st.tuples(configs, st.integers(0, 2**32 - 1)), min_size=1, max_size=strategy.worlds)
 
 
 def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             properties: Sequence[Property] = (), driver_spec: str | None = None,
             budget: float | None = 10.0, max_examples: int | None = None, seed: int = 0,
             shard: tuple[int, int] = (1, 1), chunk_examples: int = 100, database: Any = None,
-            out_dir: str | None = None, max_faults: int = 1, progress: TextIO | None = None) -> ExploreReport:
+            out_dir: str | None = None, max_faults: int = 1, progress: TextIO | None = None,
+            strategy: str | Strategy = "random", schedules: int = 6, worlds_per_example: int = 16,
+            change_points: int = 3, deviations: int = 2, check_determinism: bool = False) -> ExploreReport:
     """Search for worlds where ``driver(net, **args)`` breaks each property; see the module doc.
 
     Each property is searched on its own until its first (shrunk) failure or
     until its share of the budget is spent: ``budget`` is the wall time of the
     whole call (discovery, shrinking and saving included), shared among the
     properties not yet searched (time one leaves unused goes to the next);
-    ``max_examples`` is per property, and exact. With ``out_dir``, each failure
-    is written there as a scenario file. A property that cannot be named by
-    ``module:function`` is an :class:`InputError` before anything runs.
-    """
-    from .strategies import served_addresses, worlds
+    ``max_examples`` is the number of runs per property, and exact. With
+    ``out_dir``, each failure is written there as a scenario file (and with
+    ``check_determinism``, run twice more in fresh processes).
 
+    ``strategy`` (``random``, ``pct``, ``swarm``, ``systematic``; see
+    :mod:`loopsim.harness.search_strategies`) says what is searched:
+    ``schedules`` runs per drawn world, up to ``worlds_per_example`` worlds per
+    hypothesis example, PCT's ``change_points``, systematic's ``deviations``.
+    A property that cannot be named by ``module:function``, or
+    a bad strategy, is an :class:`InputError` before anything runs.
+    """
     start = time.perf_counter()
+    cpu_start = time.process_time()
     args = dict(args or {})
     props = list(properties) or default_properties(driver)
     names = [importable_spec(prop) for prop in props]  # one-line InputError before the search starts
     if max_examples is not None and max_examples < 1:
         raise InputError(f"max_examples must be >= 1, not {max_examples}")
+    if isinstance(strategy, str):
+        strategy = strategy_named(strategy, schedules=schedules, worlds=worlds_per_example,
+                                  change_points=change_points, deviations=deviations)
+    if check_determinism and out_dir is None:
+        raise InputError("check_determinism runs the findings' files: give out_dir too")
+    if strategy.name == "systematic" and shard != (1, 1):
+        raise InputError("--strategy systematic enumerates one world's schedules in one process: no --shard")
     addrs, patterns = discover(driver, args)
-    report = ExploreReport()
-    meter = _Progress(progress, len(props))
-    k, n = shard
-    strategy = worlds(addrs, patterns, max_faults=max_faults, serves=served_addresses(driver))
+    if strategy.name == "pct":
+        strategy = dataclasses.replace(strategy, horizon=pct_horizon(driver, args))
+    report = ExploreReport(strategy=strategy.describe())
+    meter = Progress(progress, len(props))
     spec = driver_spec or f"{driver.__module__}:{driver.__qualname__}"
     end = None if budget is None else start + budget
+    try:
+        if strategy.name == "systematic":
+            _systematic(driver, args, props, names, strategy, report, max_examples, end, start, cpu_start, meter)
+        else:
+            drawn = _world_strategy(strategy, driver, addrs, patterns, max_faults)
+            for index, (prop, name) in enumerate(zip(props, names), start=1):
+                _search_property(driver, args, prop, name, index, len(props), strategy, drawn, report, spec,
+                                 max_examples, seed, shard, chunk_examples, database, end, start, cpu_start, meter)
+    except _PropertyRaised as raised:
+        exc = raised.error
+        name = report.searches[-1].property if report.searches else "?"
+        raise InputError(f"property {name} raised {type(exc).__name__}: {exc} (on run {raised.runs} of the "
+                         "search); a property returns None when it holds or a string saying what is wrong, "
+                         "and should not raise") from exc
+    for finding in report.findings:
+        if out_dir is not None:
+            prop = props[names.index(finding.property)]
+            _save(finding, driver, spec, args, prop, out_dir)
+            if check_determinism:
+                from .determinism import check_file
 
+                assert finding.path is not None
+                finding.determinism = check_file(finding.path)
+    report.elapsed = time.perf_counter() - start
+    report.cpu = time.process_time() - cpu_start
+    return report
+
+
+def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Property, name: str, index: int,
+                     count: int, strategy: Strategy, drawn: Any, report: ExploreReport, spec: str,
+                     max_examples: int | None, seed: int, shard: tuple[int, int], chunk_examples: int,
+                     database: Any, end: float | None, start: float, cpu_start: float, meter: Progress) -> None:
+    """One property's hypothesis search, in chunks of ``chunk_examples`` hypothesis examples (see the module doc)."""
+    began = time.perf_counter()
+    share = None if end is None else max(0.0, (end - began) / (count - index + 1))
+    record = PropertySearch(name)
+    report.searches.append(record)
+    deadline = None if share is None else began + share
+    search = _Search(driver, args, prop, strategy, report, record, deadline, max_examples, start, cpu_start,
+                     lambda: meter.tick(record, index, began, share))
+    # Every search runs the same test function, so hypothesis gives them one database key; the key
+    # prefix tells the driver, arguments, property and strategy apart, the same in every run, shard and machine.
+    key = (spec, sorted(args.items()), name, strategy.name, strategy.schedules, strategy.worlds)
+    prefix = hashlib.sha256(repr(key).encode()).hexdigest().encode() + b":"
     # Without a database there is nothing to reuse: skip that phase's per-chunk work.
     phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate, Phase.shrink)
-    for index, (prop, name) in enumerate(zip(props, names), start=1):
-        began = time.perf_counter()
-        share = None if end is None else max(0.0, (end - began) / (len(props) - index + 1))
-        record = PropertySearch(name)
-        report.searches.append(record)
-        deadline = None if share is None else began + share
-        search = _Search(driver, args, prop, report, record, deadline, max_examples, start,
-                         lambda: meter.tick(record, index, began, share))
-        # Every search runs the same test function, so hypothesis gives them one database key; the key
-        # prefix tells the driver, arguments and property apart, the same in every run, shard and machine.
-        prefix = hashlib.sha256(repr((spec, sorted(args.items()), name)).encode()).hexdigest().encode() + b":"
-        chunk = k - 1
-        while search.found is None and not search.spent():
-            report.chunks.append(chunk)
-            left = chunk_examples if max_examples is None else min(chunk_examples, max_examples - record.runs)
-            # settings() outermost: seed() alone would switch the example database off.
-            test = settings(
-                max_examples=left, database=None if database is None else KeyPrefixed(database, prefix),
-                deadline=None, derandomize=False, suppress_health_check=list(HealthCheck),
-                verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False, phases=phases,
-            )(hyp_seed(seed * 1_000_003 + chunk)(given(strategy)(search.check)))
-            ran = record.runs
-            try:
-                test()
-            except (_PropertyFailed, _OutOfBudget):
-                pass
-            except _PropertyRaised as raised:
-                exc = raised.error
-                raise InputError(f"property {name} raised {type(exc).__name__}: {exc} (on run {record.runs} of the "
-                                 "search); a property returns None when it holds or a string saying what is wrong, "
-                                 "and should not raise") from exc
-            except Exception as exc:
-                # Cutting a search short makes hypothesis see a run that stopped drawing early (it calls
-                # that flaky): expected once the budget is spent. Anything else is a bug.
-                if search.found is None and not search.spent():
-                    raise InternalError(f"loopsim explore: the search of {name} failed: "
-                                        f"{type(exc).__name__}: {exc}") from exc
-            chunk += n
-            if record.runs == ran and search.found is None:
-                break  # hypothesis ran nothing more (the space of worlds is exhausted)
-        if search.found is not None:
-            message, config, choices = search.found
-            finding = Finding(name, message, config, choices)
-            record.finding = finding
-            report.findings.append(finding)
-            if out_dir is not None:
-                _save(finding, driver, spec, args, prop, out_dir)
-        record.elapsed = time.perf_counter() - began
-        meter.done(record, index)
-    report.elapsed = time.perf_counter() - start
-    return report
+    k, n = shard
+    chunk = k - 1
+    per_example = strategy.schedules  # at least (an example has one world or more)
+    while search.found is None and not search.spent():
+        report.chunks.append(chunk)
+        left = (chunk_examples if max_examples is None
+                else min(chunk_examples, -(-(max_examples - record.runs) // per_example)))
+        # settings() outermost: seed() alone would switch the example database off.
+        test = settings(
+            max_examples=left, database=None if database is None else KeyPrefixed(database, prefix),
+            deadline=None, derandomize=False, suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False, phases=phases,
+        )(hyp_seed(seed * 1_000_003 + chunk)(given(drawn)(search.check)))
+        ran = record.runs
+        search.passed.clear()  # per chunk: a chunk runs the same whatever other chunks (shards) ran
+        try:
+            test()
+        except (_PropertyFailed, _OutOfBudget):
+            pass
+        except _PropertyRaised:
+            raise
+        except Exception as exc:
+            # Cutting a search short makes hypothesis see a run that stopped drawing early (it calls
+            # that flaky): expected once the budget is spent. Anything else is a bug.
+            if search.found is None and not search.spent():
+                raise InternalError(f"loopsim explore: the search of {name} failed: "
+                                    f"{type(exc).__name__}: {exc}") from exc
+        chunk += n
+        if record.runs == ran and search.found is None:
+            break  # hypothesis ran nothing more (the space of worlds is exhausted)
+    if search.found is not None:
+        record.finding = search.finding(name)
+        report.findings.append(record.finding)
+    record.elapsed = time.perf_counter() - began
+    meter.done(record, index)
+
+
+def _systematic(driver: Callable[..., Any], args: dict[str, Any], props: list[Property], names: list[str],
+                strategy: Strategy, report: ExploreReport, max_examples: int | None, end: float | None,
+                start: float, cpu_start: float, meter: Progress) -> None:
+    """Every schedule of the driver's default world up to ``strategy.deviations`` deviations, each run judged
+    by every property not failed yet (one enumeration for them all)."""
+    import fakes
+
+    from .runner import run_world
+
+    config = fakes.NetConfig()
+    records = [PropertySearch(name) for name in names]
+    report.searches.extend(records)
+    pending = list(range(len(props)))
+    began = time.perf_counter()
+
+    def run_one(chooser: DeviationChooser) -> bool:
+        net = fakes.FakeNetwork(config=config, chooser=chooser, trace=False)
+        outcome = run_world(driver, args, net, "explored")  # (the ready order: net.loop_chooser, so chooser too)
+        if chooser.mismatch is not None:
+            raise InputError(f"--strategy systematic: the driver is not deterministic: {chooser.mismatch}; "
+                             "loopsim explore --check-determinism finds where runs differ")
+        report.runs += 1
+        for idx in list(pending):
+            record = records[idx]
+            record.runs += 1
+            message = _judge(props[idx], outcome, record.runs)
+            if message:
+                if report.first_failure_after is None:
+                    report.first_failure_after = time.perf_counter() - start
+                    report.first_failure_cpu = time.process_time() - cpu_start
+                    report.first_failure_runs = report.runs
+                deviated = len(chooser.deviations)
+                record.finding = Finding(names[idx], message, config, list(chooser.choices),
+                                         schedule=f"a schedule with {deviated} deviation(s) from the default")
+                report.findings.append(record.finding)
+                record.elapsed = time.perf_counter() - began
+                pending.remove(idx)
+                meter.done(record, idx + 1)
+        if pending:
+            meter.tick(records[pending[0]], pending[0] + 1, began, None if end is None else end - began)
+        return not pending
+
+    def spent() -> bool:
+        return ((end is not None and time.perf_counter() >= end)
+                or (max_examples is not None and report.runs >= max_examples))
+
+    report.enumeration = enumerate_schedules(run_one, strategy.deviations, spent)
+    for idx in pending:
+        records[idx].elapsed = time.perf_counter() - began
+        meter.done(records[idx], idx + 1)
 
 
 def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[str, Any], prop: Property,
@@ -392,11 +466,9 @@ def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[st
     """
     from .runner import network_rows, run_scenario
     from .scenario import Expect, Scenario, dump_scenario, load_scenario
-    from .strategies import World
-    from .world_choices import ListChooser, choice_table
+    from .world_choices import choice_table
 
-    world = World(finding.config, ListChooser(finding.choices))
-    outcome = world.run(driver, args, trace=True)
+    outcome = run_choices(driver, args, finding.config, finding.choices, trace=True)
     os.makedirs(out_dir, exist_ok=True)
     marker = os.path.join(out_dir, FOUND_MARKER)
     if not os.path.exists(marker):
@@ -410,7 +482,7 @@ def _save(finding: Finding, driver: Callable[..., Any], spec: str, args: dict[st
     expect = Expect(properties=(finding.property,), sockets_closed=False)
     sc = Scenario(path=path, name=slug.replace("_", "-"), description=described, driver=spec, args=dict(args),
                   expect=expect, seed=0, network=network_rows(finding.config),
-                  choices={label: tuple(values) for label, values in choice_table(world.choices).items()},
+                  choices={label: tuple(values) for label, values in choice_table(finding.choices).items()},
                   script=tuple(outcome.trace.events))
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(dump_scenario(sc))

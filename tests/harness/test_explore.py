@@ -68,10 +68,12 @@ def test_the_planted_ordering_bug_is_found_by_exploring_readiness_order(tmp_path
 
 
 def test_shards_split_the_chunks_disjointly_and_cover_the_whole():
-    whole = explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=40,
-                    chunk_examples=10, database=None)
-    parts = [explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=20,
-                     chunk_examples=10, shard=(k, 2), database=None) for k in (1, 2)]
+    # a chunk of 2 examples, each one world running 4 schedules: 8 runs a chunk
+    whole = explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=32,
+                    chunk_examples=2, schedules=4, worlds_per_example=1, database=None)
+    parts = [explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=16,
+                     chunk_examples=2, schedules=4, worlds_per_example=1, shard=(k, 2), database=None)
+             for k in (1, 2)]
     assert parts[0].chunks == [0, 2] and parts[1].chunks == [1, 3]
     assert sorted(parts[0].chunks + parts[1].chunks) == whole.chunks == [0, 1, 2, 3]
 
@@ -81,7 +83,7 @@ def test_a_failure_saved_in_the_database_is_tried_first_next_time():
     first = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=0, database=db)
     assert first.findings
     second = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=7, database=db)
-    assert second.first_failure_runs == 1
+    assert second.first_failure_worlds == 1
 
 
 def test_parsing_helpers_reject_bad_input():

@@ -130,12 +130,11 @@ def test_a_failure_inside_loopsim_is_an_internal_error_asking_for_a_report():
 
 def test_a_failure_inside_the_search_is_an_internal_error(monkeypatch):
     from loopsim.explore import explore
-    from loopsim.harness.strategies import World
     from loopsim.loop.errors import InternalError
 
-    def broken_run(self, *args, **kwargs):
+    def broken_run(*args, **kwargs):
         raise RuntimeError("the world broke")
 
-    monkeypatch.setattr(World, "run", broken_run)
+    monkeypatch.setattr("loopsim.harness.explore.run_schedule", broken_run)
     with pytest.raises(InternalError, match=r"the search of terminates failed: RuntimeError: the world broke"):
         explore(picky, {}, properties=[terminates], budget=None, max_examples=3, database=None)

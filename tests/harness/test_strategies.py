@@ -179,7 +179,7 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
     assert found.findings and found.first_failure_runs > 1 or found.findings
     machine_b = example_database(redis_server)  # another process would connect the same way
     again = explore(racy_world, {}, properties=[delivered_intact], budget=30, seed=12345, database=machine_b)
-    assert again.findings and again.first_failure_runs == 1
+    assert again.findings and again.first_failure_worlds == 1
 
 
 def test_each_setting_decodes_to_its_field():

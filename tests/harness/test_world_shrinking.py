@@ -101,9 +101,12 @@ def shrunk(swarm: bool, seed: int) -> tuple[fakes.NetConfig, list[fakes.NetConfi
 
 
 def test_an_unneeded_setting_shrinks_away():
-    config, failing = shrunk(swarm=True, seed=1)
-    assert not needed(failing[0]) and len(settings_of(failing[0])) > 1  # the first failure had more
-    assert needed(config), config
+    runs = [shrunk(swarm=True, seed=seed) for seed in (1, 2, 4)]
+    for config, _ in runs:
+        assert needed(config), config  # every shrunk finding keeps the one needed setting, and nothing else
+    # ... and shrinking had something to remove: a first failure came with settings it did not need
+    # (which first failure hypothesis meets is its own business, so this is asked of any of three seeds)
+    assert any(not needed(failing[0]) and len(settings_of(failing[0])) > 1 for _, failing in runs)
 
 
 @pytest.mark.slow

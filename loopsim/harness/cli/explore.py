@@ -1,7 +1,8 @@
 # loopsim.harness.cli.explore: `loopsim explore DRIVER [KEY=VALUE ...]` - search worlds for property failures.
 # Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli(.arguments); lazily
 # loopsim.harness.{explore,outcome,callables}.
-"""``loopsim explore DRIVER [KEY=VALUE ...] [--property P ...] [--budget S] [--shard K/N] [--db DB] ...``."""
+"""``loopsim explore DRIVER [KEY=VALUE ...] [--property P ...] [--budget S] [--strategy NAME] [--shard K/N]
+[--db DB] [--check-determinism] ...``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="DIR|redis://HOST:PORT|none",
                         help="hypothesis example database (default: .hypothesis/loopsim)")
     parser.add_argument("--max-faults", type=int, default=1, metavar="N", help="faults per world (default 1)")
+    parser.add_argument("--strategy", default="random", metavar="NAME",
+                        help="random (default: hypothesis draws worlds and seeds, each world runs seeded random "
+                             "schedules), pct (PCT priority scheduling of the ready order), swarm (worlds with a "
+                             "random subset of setting kinds), systematic (every schedule of the default world "
+                             "with up to --deviations non-default choices: a bounded proof when it finishes)")
+    parser.add_argument("--schedules", type=int, default=6, metavar="N",
+                        help="schedules run in each drawn world (random, pct, swarm; default 6)")
+    parser.add_argument("--worlds", type=int, default=16, metavar="N",
+                        help="worlds drawn at most per hypothesis example (random, pct, swarm; default 16)")
+    parser.add_argument("--change-points", type=int, default=3, metavar="D",
+                        help="pct: priority change points per run (default 3)")
+    parser.add_argument("--deviations", type=int, default=2, metavar="K",
+                        help="systematic: non-default choices per schedule, at most (default 2)")
+    parser.add_argument("--check-determinism", action="store_true",
+                        help="run each finding twice more, in fresh processes with different PYTHONHASHSEEDs, "
+                             "and compare the traces (names the first differing event)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -62,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
         report = explore(driver, kwargs, properties=props, driver_spec=spec, budget=args.budget,
                          max_examples=args.examples, seed=args.seed, shard=shard, database=db,
                          out_dir=args.out, max_faults=args.max_faults,
-                         progress=None if args.quiet else sys.stderr)
+                         progress=None if args.quiet else sys.stderr, strategy=args.strategy,
+                         schedules=args.schedules, worlds_per_example=args.worlds,
+                         change_points=args.change_points, deviations=args.deviations,
+                         check_determinism=args.check_determinism)
     except (InputError, ValueError) as exc:
         print(f"loopsim explore: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -72,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Command(
     name="explore", help="search simulated worlds for failures of properties, shrink them, save as scenarios",
-    description="Search network configurations, faults and readiness orders (hypothesis) for a world where "
-                "DRIVER breaks a property; shrink each failure and write it as a scenario that `loopsim replay` "
-                "reproduces. Exit 1 if a failure was found.",
+    description="Search network configurations, faults, readiness and ready orders (a --strategy: hypothesis with "
+                "seeded schedules, PCT, swarm, or systematic enumeration) for a world where DRIVER breaks a "
+                "property; shrink each failure and write it as a scenario that `loopsim replay` reproduces. "
+                "Exit 1 if a failure was found.",
     add_arguments=add_arguments, run=run)

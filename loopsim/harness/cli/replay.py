@@ -1,6 +1,7 @@
 # loopsim.harness.cli.replay: `loopsim replay FILE...` - run scenario files and report each.
-# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily loopsim.harness.{runner,scenario}.
-"""``loopsim replay FILE... [--trace] [--strict]``."""
+# Owns: COMMAND (its options and run). Imports: stdlib, loopsim.harness.cli; lazily
+# loopsim.harness.{runner,scenario,determinism}.
+"""``loopsim replay FILE... [--trace] [--strict] [--twice]``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="replay each file's [[script]] step by step (the exact run), even where the file "
                              "also has a world ([network]) that is re-simulated by default")
+    parser.add_argument("--twice", action="store_true",
+                        help="also run each file twice in fresh processes with different PYTHONHASHSEEDs and "
+                             "compare the traces: exit 1 naming the first differing event if they differ")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +45,18 @@ def run(args: argparse.Namespace) -> int:
         if not result.passed:
             print(result.report(), file=sys.stderr)
             worst = max(worst, EXIT_FAILURE)
+        if args.twice:
+            from loopsim.harness.determinism import check_file
+
+            try:
+                check = check_file(path, strict=args.strict)
+            except InputError as exc:
+                print(f"loopsim replay: {exc}", file=sys.stderr)
+                worst = EXIT_USAGE
+                continue
+            print(f"{result.scenario.name}: {check.describe()}")
+            if not check.same:
+                worst = max(worst, EXIT_FAILURE)
     return worst
 
 
