@@ -79,12 +79,33 @@ EXPOSING = {
                              endpoints=(Endpoint("client#1", sndbuf=1), Endpoint("proxy:8080<-client#1", rcvbuf=1))),
 }
 # Not reachable by a network setting: the session and its connect-ahead task are ready at the same tick, and only
-# a ready-order choice point (issue 11) runs the session first.
+# the ready-order choice point (Loop(policy=...)) runs the session first.
 NEEDS_READY_ORDER = {"check_then_act"}
 
 
-def test_every_bug_has_an_exposing_world_or_needs_a_choice_point_still_to_come():
+def test_every_bug_has_an_exposing_world_or_an_exposing_ready_order():
     assert set(EXPOSING) | NEEDS_READY_ORDER == set(BUGS)
+
+
+class LastFirst:
+    """A scheduling policy: of the tasks ready at a tick, the newest runs first."""
+
+    def pick(self, ready):
+        return len(ready) - 1
+
+
+@pytest.mark.parametrize("bug", sorted(NEEDS_READY_ORDER))
+def test_the_ready_order_exposes_the_race_and_its_twin_holds_in_any_order(bug):
+    module = _module(bug)
+
+    def failures(app, policy):
+        net = fakes.FakeNetwork(chooser=fakes.DefaultChooser())
+        outcome = run_world(module.world, {"app": app}, net, "zoo", policy=policy)
+        return [getattr(p, "__name__", str(p)) for p in default_properties(module.world) if p(outcome)]
+
+    assert failures("bug", None) == []  # FIFO hides it
+    assert "all_sockets_closed" in failures("bug", LastFirst())  # the session checked before its helper ran
+    assert failures("fixed", LastFirst()) == [] and failures("fixed", None) == []
 
 
 @pytest.mark.parametrize("bug", sorted(set(EXPOSING) - {"starvation"}))
