@@ -92,6 +92,10 @@ def test_a_driver_declares_its_own_properties_after_the_generic_defaults():
     assert [getattr(p, "__name__", "") for p in props[:3]] == list(DEFAULT_PROPERTIES)
     assert props[3].__wrapped__ is delivered_intact and len(props) == 4
     assert len(default_properties(dies_quietly)) == 3  # declares none
+
+
+@pytest.mark.slow
+def test_the_drivers_own_property_is_searched_after_the_defaults_and_finds_the_loss():
     report = explore(proxy_world, {"app": "naive", "clients": 1}, budget=None, max_examples=1500, database=None)
     assert [s.property for s in report.searches] == [*DEFAULT_PROPERTIES, "scenarios.drivers:delivered_intact"]
     assert report.searches[-1].finding is not None  # the naive proxy's partial send loses data

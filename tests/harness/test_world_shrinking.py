@@ -100,6 +100,12 @@ def shrunk(swarm: bool, seed: int) -> tuple[fakes.NetConfig, list[fakes.NetConfi
     return world.config, failing
 
 
+def test_a_shrunk_finding_keeps_only_the_needed_setting():
+    config, _ = shrunk(swarm=True, seed=1)
+    assert needed(config), config
+
+
+@pytest.mark.slow
 def test_an_unneeded_setting_shrinks_away():
     runs = [shrunk(swarm=True, seed=seed) for seed in (1, 2, 4)]
     for config, _ in runs:
