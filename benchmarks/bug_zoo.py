@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
           f"over the seeds that found it, max in brackets; a twin: {args.twin_examples} examples per property and "
           "seed, every property its driver declares)")
 
-    missed = [bug for bug in bugs if cells[bug, DEFAULT].found < cells[bug, DEFAULT].seeds]
+    missed = [bug for bug in bugs if (bug, DEFAULT) in cells  # (the target is the default strategy's, if run)
+              and cells[bug, DEFAULT].found < cells[bug, DEFAULT].seeds]
     blamed = [bug for bug in bugs if alarms[bug]]
     for bug in blamed:
         for line in alarms[bug][:3]:
