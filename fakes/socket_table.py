@@ -124,7 +124,7 @@ class NetworkSockets:
         time on a simulated or replayed network, in real time on a live one. ``name`` prefixes the
         names of the sockets it makes."""
         from .aio import FakeEventLoop
-        return FakeEventLoop(self, name)
+        return FakeEventLoop(self, name)  # type: ignore[arg-type]  # (each network is a fakes.Network)
 
     def socket_for_fd(self, fd: int) -> FakeSocket | None:
         """Backend protocol: the open socket whose ``fileno()`` is ``fd``, or None (for FakeSelector)."""

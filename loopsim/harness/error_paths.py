@@ -63,7 +63,7 @@ def find_handlers(path: str) -> list[Handler]:
         return []
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        if isinstance(node, (ast.Try, ast.TryStar)):
             for h in node.handlers:
                 found.append(Handler(path, h.lineno, _label(h, source), h.body[0].lineno))
             if node.finalbody:
