@@ -91,6 +91,11 @@ class Backend(Protocol):
         """The socket is being closed (once). ``abort``: SO_LINGER with timeout 0 (send a reset)."""
         ...
 
+    def sock_dup(self, sock: FakeSocket) -> FakeSocket:
+        """A second descriptor for the same socket (``socket.dup()``): a new FakeSocket, with a new fd,
+        on the same connection; the connection closes when the last of them is closed."""
+        ...
+
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         """Bind to ``addr``; raises EADDRINUSE, EINVAL."""
         ...

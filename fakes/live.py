@@ -198,6 +198,12 @@ class LiveNetwork(NetworkSockets, NoReadiness):
             real.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
         real.close()
 
+    def sock_dup(self, sock: FakeSocket) -> FakeSocket:
+        ep: _RealSocket = sock._ep
+        copy = self._wrap(ep.real.dup(), self.dup_name(sock), False)
+        copy._ep.local, copy._ep.peer = ep.local, ep.peer
+        return copy
+
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         ep: _RealSocket = sock._ep
         ep.real.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)

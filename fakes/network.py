@@ -109,6 +109,25 @@ class TracedPolicy:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
+
+class _Relay:
+    """A watcher registered through a duplicate socket: told that socket, not the endpoint's first one."""
+
+    __slots__ = ("sock", "callback")
+
+    def __init__(self, sock: FakeSocket, callback: Any) -> None:
+        self.sock = sock
+        self.callback = callback
+
+    def __call__(self, first: Any, mask: int) -> None:
+        self.callback(self.sock, mask)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Relay) and other.sock is self.sock and other.callback == self.callback
+
+    def __hash__(self) -> int:  # pragma: no cover - relays live in lists
+        return hash(self.callback)
+
 class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
@@ -441,13 +460,35 @@ class FakeNetwork(NetworkSockets):
         return sock._ep.readiness  # type: ignore[no-any-return]
 
     def watch(self, sock: FakeSocket, callback: Any) -> None:
-        sock._ep.watchers.append(callback)
+        endpoint = sock._ep
+        # Watchers are told the endpoint's socket; a duplicate's watcher is told the duplicate (a relay).
+        endpoint.watchers.append(callback if sock is endpoint.sock else _Relay(sock, callback))
 
     def unwatch(self, sock: FakeSocket, callback: Any) -> None:
-        try:
-            sock._ep.watchers.remove(callback)
-        except ValueError:
-            pass
+        watchers = sock._ep.watchers
+        for watcher in (callback, _Relay(sock, callback)):
+            try:
+                watchers.remove(watcher)
+                return
+            except ValueError:
+                pass
+
+    def sock_dup(self, sock: FakeSocket) -> FakeSocket:
+        endpoint: TcpEndpoint = sock._ep
+        copy = self._sockets.add(self, self.dup_name(sock), endpoint, False, sock.family, sock.type)
+        endpoint.dups.append(copy)
+        return copy
+
+    def _close_descriptor(self, sock: FakeSocket, endpoint: TcpEndpoint) -> None:
+        """Close one of several descriptors of ``endpoint``: the socket itself stays (Linux: no FIN, no reset,
+        SO_LINGER or not, until the last one is closed); the selectors watching through this one stop."""
+        self._sockets.closed(sock)
+        if sock is endpoint.sock:
+            endpoint.sock = endpoint.dups.pop(0)
+            endpoint.watchers = [w for w in endpoint.watchers if isinstance(w, _Relay)]
+        else:
+            endpoint.dups.remove(sock)
+            endpoint.watchers = [w for w in endpoint.watchers if not (isinstance(w, _Relay) and w.sock is sock)]
 
     # -- the backend protocol: socket calls -----------------------------------------------------------
 
@@ -576,6 +617,9 @@ class FakeNetwork(NetworkSockets):
 
     def sock_close(self, sock: FakeSocket, abort: bool) -> None:
         endpoint: TcpEndpoint = sock._ep
+        if endpoint.dups:
+            self._close_descriptor(sock, endpoint)
+            return
         self._sockets.closed(sock)
         state = endpoint.state
         if state == LISTENING:

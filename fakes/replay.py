@@ -329,6 +329,13 @@ class ReplayNetwork(NetworkSockets, NoReadiness):
             self._next(sock.name, "close", "called close()")
         self._sockets.closed(sock)
 
+    def sock_dup(self, sock: FakeSocket) -> FakeSocket:
+        name = self.dup_name(sock)
+        step = self._next(sock.name, "dup", "called dup()")
+        if step.result != name:
+            self._diverge(step, f"called dup() on {sock.name!r}, making {name!r}")
+        return self._sockets.add(self, name, sock._ep, False)
+
     def sock_bind(self, sock: FakeSocket, addr: Address) -> None:
         self._answer(self._next(sock.name, "bind", f"called bind({addr!r})"))
         sock._ep["local"] = tuple(addr)

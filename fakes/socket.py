@@ -387,10 +387,17 @@ class FakeSocket:
             self.close()
 
     def dup(self) -> FakeSocket:
-        """Not modelled (two fds on one connection): raises OSError EOPNOTSUPP (see docs/fakes.md)."""
+        """A new descriptor for the same socket, as ``socket.dup()``: a FakeSocket with its own fd (named
+        ``"<name>+dup1"``, ``+dup2``, ...) and this one's timeout, on the same connection, which closes (FIN or
+        reset) only when the last descriptor is closed."""
         if self._fd < 0:
             raise _ebadf()
-        raise OSError(errno.EOPNOTSUPP, "a FakeSocket cannot be duplicated (one fd per fake connection)")
+        copy = self._backend.sock_dup(self)
+        copy._timeout, copy._blocking = self._timeout, self._blocking
+        trace = self._trace
+        if trace is not None:
+            trace.add(self.name, "dup", (), copy.name)
+        return copy
 
     def _send_once(self, data: bytes | bytearray | memoryview) -> int:
         trace = self._trace

@@ -126,6 +126,14 @@ class NetworkSockets:
         from .aio import FakeEventLoop
         return FakeEventLoop(self, name)  # type: ignore[arg-type]  # (each network is a fakes.Network)
 
+    def dup_name(self, sock: FakeSocket) -> str:
+        """The name of ``sock``'s next duplicate: ``"<name>+dup1"``, ``"<name>+dup2"``, ..."""
+        prefixes = self._sockets.prefixes
+        key = f"{sock.name}+dup"
+        count = prefixes.get(key, 0) + 1
+        prefixes[key] = count
+        return f"{key}{count}"
+
     def socket_for_fd(self, fd: int) -> FakeSocket | None:
         """Backend protocol: the open socket whose ``fileno()`` is ``fd``, or None (for FakeSelector)."""
         return self._sockets.by_fd(fd)

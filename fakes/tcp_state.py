@@ -93,7 +93,7 @@ class TcpEndpoint:
         "name", "sock", "serial", "state", "local", "peer", "peer_key", "bound_key", "link",
         "outgoing", "incoming", "unread", "eof_received", "fin_received", "fin_waiting", "fin_acked", "peer_closed",
         "pending_error", "shut_read", "shut_write", "peer_gone", "was_reset", "connect_reported", "reset_sent",
-        "readiness", "watchers", "sndbuf", "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
+        "readiness", "watchers", "dups", "sndbuf", "rcvbuf", "max_recv", "max_send", "sent", "sent_faults", "queues",
     )
 
     def __init__(self, name: str) -> None:
@@ -122,6 +122,7 @@ class TcpEndpoint:
         self.connect_reported = False  # connect_ex has reported 0 once (later calls: EISCONN)
         self.reset_sent = False
         self.watchers: list[Any] = []
+        self.dups: list[Any] = []  # the FakeSockets dup() made of it, beside ``sock`` (all share this endpoint)
         self.sndbuf = DEFAULT_SNDBUF
         self.rcvbuf = DEFAULT_RCVBUF
         self.max_recv: Any = None

@@ -178,6 +178,7 @@ OPS = {
     "accept": ("[]", ("accepted", "error")),
     "shutdown": ("[how]", ("none", "error")),
     "close": ("[]", ("none",)),
+    "dup": ("[]", ("name",)),
     "bind": ("[address]", ("none", "error")),
     "listen": ("[] or [address]", ("none", "error")),
     "select": ("[timeout] (a number or { none = true })", ("ready",)),  # or result = "forever" (a deadlock)
@@ -193,6 +194,7 @@ _ANSWER_TEXT = {
     "ready": 'result = [["socket name", mask], ...] (mask 1 readable, 2 writable, 3 both) or "forever"',
     "time": "result = the clock reading in seconds",
     "choice": "result = the index chosen, 0 <= result < n",
+    "name": 'result = "the new socket\'s name"',
 }
 
 
@@ -245,6 +247,7 @@ def _check_step(op: str, sock: str, args: tuple[Any, ...], kind: str | None, res
                 for r in result) else "",
             "time": "time" if _is_time(result, horizon) else "",
             "choice": "choice" if op == "choose" and _is_int(result, 0, args[1] - 1) else "",
+            "name": "name" if isinstance(result, str) and result else "",
         }.get(next((a for a in answers if a not in ("none", "error", "bytes")), ""), "")
     if given not in answers:
         wants = " or ".join(_ANSWER_TEXT[a] for a in answers)

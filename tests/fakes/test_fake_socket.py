@@ -284,15 +284,67 @@ def test_deviation_a_listener_shut_for_reading_listens_again():
     assert lst.accept()[1] == c.getsockname()
 
 
-def test_deviation_dup_is_not_supported():
-    s = FakeNetwork().socket()
+def _dup_story(a, b, make_selector):
+    """What a user sees of dup(): one connection, two descriptors; it ends only with the last close."""
+    seen = []
+    d = a.dup()
+    seen.append(d.fileno() != a.fileno() and d.gettimeout() == a.gettimeout())
+    sel = make_selector()
+    sel.register(d, selectors.EVENT_READ)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # no reset: d is still open
+    a.close()
+    b.send(b"ping")
+    seen.append([(key.fileobj is d, mask) for key, mask in sel.select(5)])
+    seen.append(d.recv(10))
+    d.send(b"pong")
+    seen.append(b.recv(10))
+    try:
+        b.recv(10)
+        seen.append("data or EOF")
+    except BlockingIOError:
+        seen.append("EAGAIN: still open")
+    sel.unregister(d)
+    sel.close()
+    d.close()
+    seen.append(b.recv(10))  # the last descriptor closed: EOF
     with pytest.raises(OSError) as info:
-        s.dup()
-    assert info.value.errno == errno.EOPNOTSUPP
-    s.close()
-    with pytest.raises(OSError) as info:
-        s.dup()
-    assert info.value.errno == errno.EBADF
+        d.dup()
+    seen.append(info.value.errno)
+    b.close()
+    return seen
+
+
+def test_dup_is_a_second_descriptor_of_one_connection_as_on_linux():
+    real_a, real_b = socket.socketpair()
+    real_b.setblocking(False)
+    real_a.setblocking(False)
+    net = FakeNetwork()
+    fake_a, fake_b = net.socketpair()
+    real = _dup_story(real_a, real_b, selectors.DefaultSelector)
+    fake = _dup_story(fake_a, fake_b, net.selector)
+    assert fake == real == [True, [(True, 1)], b"ping", b"pong", "EAGAIN: still open", b"", errno.EBADF]
+    assert net.open_sockets() == []
+    assert [e.result for e in net.trace.events if e.op == "dup"] == ["a+dup1"]
+
+
+def test_a_run_that_dups_replays_strictly():
+    from fakes import ReplayNetwork
+
+    def run(net):
+        a, b = net.socketpair()
+        d = a.dup()
+        a.close()
+        d.send(b"x")
+        got = b.recv(5)
+        d.close()
+        b.close()
+        return got
+
+    net = FakeNetwork()
+    assert run(net) == b"x"
+    replay = ReplayNetwork(net.trace.events)
+    assert run(replay) == b"x" and replay.finish() is None
+    assert replay.trace.to_text() == net.trace.to_text()
 
 
 def test_deviation_buffer_options_report_but_do_not_resize():

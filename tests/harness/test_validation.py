@@ -139,6 +139,8 @@ def test_a_bad_value_is_one_line_naming_file_line_and_key(tmp_path, old, new, wh
     ('result = ["c#2", ["127.0.0.1", 5000]]', 'result = "c#2"', "20: script[3].result: a accept step answers"),
     ("result = 115", "error = \"ECONNREFUSED\"", '25: script[4].error: a connect_ex step answers result = an errno'),
     ('args = [["server2", 80]]', 'args = ["server2"]', "24: script[4].args: connect_ex takes args = [address]"),
+    ('op = "connect_ex"\nargs = [["server2", 80]]\nresult = 115', 'op = "dup"\nresult = 3',
+     "24: script[4].result: a dup step answers result = \"the new socket's name\", not result = 3"),
     ('op = "now"', 'op = "teleport"', "15: script[2].op: unknown operation 'teleport'"),
     ('sock = "clock"\nop = "now"', 'sock = "x"\nop = "now"', "14: script[2].sock: a now step has sock = \"clock\""),
     ("result = 1.5", "t = 1e300\nresult = 1.5", "16: script[2].t: 1e+300 is more than the limit 86400"),
