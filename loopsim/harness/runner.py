@@ -128,9 +128,15 @@ def run_world(driver: Callable[..., Any], args: dict[str, Any], net: fakes.Netwo
         raise InputError(f"app args for {getattr(driver, '__qualname__', driver)}: the driver rejected them: "
                          f"{type(rejected).__name__}: {rejected}")
     result = main.result() if main.done() and main.exception() is None else None
+    return _outcome(net, name, trace, tap, result, dict(recorder.ended), wall, error)
+
+
+def _outcome(net: fakes.Network, name: str, trace: Any, tap: StreamTap, result: Any, tasks: dict[str, Any],
+             wall: float, error: BaseException | None) -> Outcome:
+    """The Outcome of a finished run (generator or asyncio); puts the network's own trace back."""
     net.trace = trace
     received, sent = tap.streams()
-    return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
+    return Outcome(name=name, result=result, tasks=tasks, received=received, sent=sent,
                    virtual_time=net.clock.now(), wall_time=wall,
                    open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
                    faults=net.config.faults, faults_fired=_faults_fired(net))
@@ -155,12 +161,7 @@ def _run_async(coro: Any, net: fakes.Network, name: str, trace: Any, tap: Stream
     if divergence is not None and error is None:
         error = divergence
     result = main.result() if main.done() and not main.cancelled() and main.exception() is None else None
-    net.trace = trace
-    received, sent = tap.streams()
-    return Outcome(name=name, result=result, tasks=dict(recorder.ended), received=received, sent=sent,
-                   virtual_time=net.clock.now(), wall_time=wall,
-                   open_sockets=[s.name for s in net.open_sockets()], trace=trace, error=error,
-                   faults=net.config.faults, faults_fired=_faults_fired(net))
+    return _outcome(net, name, trace, tap, result, dict(recorder.ended), wall, error)
 
 
 class _FirstStep(Instrument):
