@@ -108,8 +108,6 @@ class TracedPolicy:
         return repr(self.policy)
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)
-
 class _Relay:
     """A watcher registered through a duplicate socket: told that socket, not the endpoint's first one."""
 
@@ -128,6 +126,8 @@ class _Relay:
     def __hash__(self) -> int:  # pragma: no cover - relays live in lists
         return hash(self.callback)
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FakeNetwork(NetworkSockets):
     """A simulated network of fake sockets (see the module doc).
 
