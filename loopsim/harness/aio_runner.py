@@ -1,5 +1,5 @@
 # loopsim.harness.aio_runner: run an ``async def`` driver on a network's asyncio loop (fakes.aio), as run_world
-# runs a generator driver. Owns: run_async_world, is_async_driver, WatchedSelector, AsyncTaskRecorder.
+# runs a generator driver. Owns: run_async_world, WatchedSelector, AsyncTaskRecorder.
 # Imports: stdlib (asyncio, selectors), loopsim.loop.errors, loopsim.harness.{livelock,outcome}, fakes.aio.
 """asyncio drivers.
 
@@ -26,7 +26,6 @@ runs on real loopback sockets. Every run ends as a generator run ends:
 from __future__ import annotations
 
 import asyncio
-import inspect
 import selectors
 from typing import Any, Callable, Mapping
 
@@ -34,12 +33,7 @@ from loopsim.loop.errors import Deadlock
 from .livelock import HorizonPassed, Livelock
 from .outcome import TaskOutcome
 
-__all__ = ["run_async_world", "is_async_driver", "WatchedSelector", "AsyncTaskRecorder"]
-
-
-def is_async_driver(driver: Callable[..., Any]) -> bool:
-    """Whether ``driver`` is an ``async def`` function (or a callable whose ``__call__`` is one)."""
-    return inspect.iscoroutinefunction(driver) or inspect.iscoroutinefunction(getattr(driver, "__call__", None))
+__all__ = ["run_async_world", "WatchedSelector", "AsyncTaskRecorder"]
 
 
 class WatchedSelector(selectors.BaseSelector):
