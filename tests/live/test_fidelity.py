@@ -107,6 +107,8 @@ def test_runs_that_cannot_be_run_live_say_why():
     assert spins.checks == [] and "does not end (Livelock)" in spins.skipped
     slow = fidelity(load_scenario(str(ROOT / "scenarios" / "slow_server2.toml")))
     assert "lasts 30 s, over --max-live-seconds 5" in slow.skipped
+    many = fidelity(load_scenario(str(ROOT / "scenarios" / "correct_proxy_partial_send.toml")), max_live_sockets=2)
+    assert many.checks == [] and "over --max-live-sockets 2" in many.skipped
 
 
 def test_a_server_of_my_own_in_a_scenario_file(tmp_path):

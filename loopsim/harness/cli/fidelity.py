@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from . import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Command
+
+if TYPE_CHECKING:
+    from loopsim.harness.fidelity import FidelityReport
 
 __all__ = ["COMMAND"]
 
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return worst
 
 
-def summary_table(reports: list) -> str:  # type: ignore[type-arg]
+def summary_table(reports: list[FidelityReport]) -> str:
     """One line per scenario: checks, how many agree, the agreement; and the total."""
     name_w = max(len(r.scenario.name) for r in reports)
     lines = [f"{'scenario':<{name_w}}  checks  agree  agreement", f"{'-' * name_w}  ------  -----  ---------"]
