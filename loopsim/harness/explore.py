@@ -1,15 +1,17 @@
 # loopsim.harness.explore: property-based search for failing worlds, shrinking, and saving them as scenarios.
 # Owns: explore, discover, parse_shard, example_database, KeyPrefixed (re-exports the report's Finding, PropertySearch,
 # ExploreReport). Imports: hypothesis (public API only), fakes, loopsim.loop.{errors,scheduling}, loopsim.harness.{
-# strategies, search_strategies, systematic, choice_shrink, explore_report, outcome, runner, scenario, determinism}.
+# world_distribution, world_shrink, search_strategies, systematic, choice_shrink, explore_report, outcome, runner,
+# scenario, determinism}.
 """The bug-finding engine.
 
-For each property, hypothesis searches the worlds of :func:`loopsim.strategies.worlds`
-(network configuration and faults) and a seed; each example runs several
-schedules of the strategy in that world (:mod:`loopsim.harness.search_strategies`:
-seeded random choices and ready order, or PCT priorities), so hypothesis's
-per-example cost is shared by several runs. The first failing world and
-schedule is shrunk by hypothesis (the world; the seed), re-run with its
+For each property, hypothesis draws the bytes of several worlds per example
+(:mod:`loopsim.harness.world_distribution`: network configuration and faults,
+and a seed each); each world runs several schedules of the strategy
+(:mod:`loopsim.harness.search_strategies`: seeded random choices and ready
+order, or PCT priorities), so hypothesis's per-example cost is shared by many
+runs. The first failing world's settings are shrunk to those its failure
+needs (:mod:`loopsim.harness.world_shrink`), its failing schedule re-run with its
 choices recorded, its choices shrunk towards the simplest answers
 (:mod:`loopsim.harness.choice_shrink`), and written as a scenario file
 whose world re-simulates it and whose ``[[script]]`` strict replay
@@ -45,6 +47,8 @@ from .explore_report import ExploreReport, Finding, Progress, PropertySearch
 from .outcome import Outcome, Property, default_properties, importable_spec
 from .search_strategies import STRATEGIES, Schedule, Strategy, pct_horizon, run_choices, run_schedule, strategy_named
 from .systematic import DeviationChooser, enumerate_schedules
+from .world_distribution import Turn, WorldCoder, WorldSpace, served_addresses
+from .world_shrink import minimize_world
 
 __all__ = ["explore", "Finding", "PropertySearch", "ExploreReport", "discover", "parse_shard", "example_database",
            "KeyPrefixed", "FOUND_MARKER", "STRATEGIES"]
@@ -176,21 +180,20 @@ _PASSED_KEPT = 50_000
 class _Search:
     """One property's search with a hypothesis-driven strategy: :meth:`check` is the test hypothesis runs.
 
-    Each example is a world and a seed; it runs the strategy's schedules in that
-    world until one fails (hypothesis's per-example cost, paid once for several
-    runs). ``found`` is the last failure seen; the shrinker only tries worlds
-    simpler than the best failure so far, so ``found`` is the simplest failing
-    world's message, configuration and schedule.
+    Each example is a few worlds, each a configuration and a seed; each world
+    runs the strategy's schedules until one fails (hypothesis's per-example
+    cost, paid once for many runs). ``found`` is the failure seen: its message,
+    configuration, schedule, settings and seed; :meth:`finding` shrinks it.
     """
 
     def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, strategy: Strategy,
-                 report: ExploreReport, record: PropertySearch, deadline: float | None, examples: int | None,
-                 start: float, cpu_start: float, tick: Callable[[], None]) -> None:
-        self.driver, self.args, self.prop, self.strategy = driver, args, prop, strategy
+                 coder: WorldCoder, report: ExploreReport, record: PropertySearch, deadline: float | None,
+                 examples: int | None, start: float, cpu_start: float, tick: Callable[[], None]) -> None:
+        self.driver, self.args, self.prop, self.strategy, self.coder = driver, args, prop, strategy, coder
         self.report, self.record, self.deadline, self.examples = report, record, deadline, examples
         self.start, self.tick = start, tick
         self.cpu_start = cpu_start
-        self.found: tuple[str, Any, Schedule] | None = None
+        self.found: tuple[str, Any, Schedule, tuple[Turn, ...], int] | None = None
         self.passed: set[tuple[Any, int]] = set()  # worlds (config, seed) whose schedules all passed
 
     def spent(self) -> bool:
@@ -210,36 +213,50 @@ class _Search:
         self.tick()
         return _judge(self.prop, outcome, self.record.runs)
 
-    def check(self, drawn: list[tuple[Any, int]]) -> None:
-        strategy = self.strategy
-        passed = self.passed
-        for config, seed in drawn:
-            if (config, seed) in passed:
-                continue  # runs are deterministic: a world seen passing passes again (shrinking retries many)
-            for i in range(strategy.schedules):
-                if self.spent():
-                    raise _OutOfBudget()
-                if i == 0:
-                    self.report.worlds += 1
-                schedule = strategy.schedule(seed, i)
-                message = self.run(config, schedule)
-                if message:
-                    report = self.report
-                    if report.first_failure_after is None:
-                        report.first_failure_after = time.perf_counter() - self.start
-                        report.first_failure_cpu = time.process_time() - self.cpu_start
-                        report.first_failure_runs = report.runs
-                        report.first_failure_worlds = report.worlds
-                    self.found = (message, config, schedule)
-                    raise _PropertyFailed(message)
-            if len(passed) >= _PASSED_KEPT:
-                passed.clear()
-            passed.add((config, seed))
+    def world(self, config: Any, seed: int, budgeted: bool) -> tuple[str, Any, Schedule] | None:
+        """Run the world's schedules until one fails: its message, configuration and schedule; None if all pass
+        (the world is remembered: runs are deterministic, a world seen passing passes again)."""
+        if (config, seed) in self.passed:
+            return None
+        for i in range(self.strategy.schedules):
+            if budgeted and self.spent():
+                raise _OutOfBudget()
+            if i == 0:
+                self.report.worlds += 1
+            schedule = self.strategy.schedule(seed, i)
+            message = self.run(config, schedule)
+            if message:
+                return message, config, schedule
+        if len(self.passed) >= _PASSED_KEPT:
+            self.passed.clear()
+        self.passed.add((config, seed))
+        return None
+
+    def check(self, drawn: list[tuple[Any, int, tuple[Turn, ...]]]) -> None:
+        for config, seed, turns in drawn:
+            failed = self.world(config, seed, budgeted=True)
+            if failed:
+                report = self.report
+                if report.first_failure_after is None:
+                    report.first_failure_after = time.perf_counter() - self.start
+                    report.first_failure_cpu = time.process_time() - self.cpu_start
+                    report.first_failure_runs = report.runs
+                    report.first_failure_worlds = report.worlds
+                self.found = (*failed, turns, seed)
+                raise _PropertyFailed(failed[0])
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def finding(self, name: str) -> Finding:
-        """The shrunk failure: its schedule re-run with its choices recorded, then those choices shrunk."""
+        """The shrunk failure: the world's settings shrunk (:func:`minimize_world`), its failing schedule re-run
+        with its choices recorded, then those choices shrunk."""
         assert self.found is not None
-        message, config, schedule = self.found
+        message, config, schedule, turns, seed = self.found
+        coder = self.coder
+        turns, (message, config, schedule) = minimize_world(
+            turns, (message, config, schedule),
+            lambda candidate: self.world(coder.config(candidate), seed, budgeted=False), self.past_deadline)
         recorded: list[tuple[str, Any, int]] = []
         again = self.run(config, schedule, record=recorded)
         if again is None:  # pragma: no cover - the driver is not deterministic: keep what the search saw
@@ -254,25 +271,35 @@ class _Search:
             return None if failed is None else (failed, made)
 
         if again is not None:
-            message, recorded, _ = minimize_choices(message, recorded, attempt,
-                                                    lambda: self.deadline is not None
-                                                    and time.perf_counter() >= self.deadline)
+            message, recorded, _ = minimize_choices(message, recorded, attempt, self.past_deadline)
         return Finding(name, message, config, recorded, schedule=schedule.describe())
 
 
+_SEED_BYTES = 4  # a world's seed: the first bytes of its share of the example
+
+
 def _world_strategy(strategy: Strategy, driver: Callable[..., Any], addrs: list[str], patterns: list[str],
-                    max_faults: int) -> Any:
-    """What hypothesis draws per example: up to ``strategy.worlds`` worlds, each a configuration
-    (:func:`loopsim.strategies.world_configs`, in swarm mode for ``swarm``, aimed away from the addresses
-    the driver serves) and a seed."""
+                    max_faults: int) -> tuple[Any, WorldCoder]:
+    """What hypothesis draws per example: the bytes of ``strategy.worlds`` worlds, each a seed and a world's
+    settings (:class:`WorldCoder`: swarm mode for ``swarm``, aimed away from the addresses the driver
+    serves), as ``(config, seed, turns)``; and the coder."""
     from hypothesis import strategies as st
 
-    from .strategies import served_addresses, world_configs
+    coder = WorldCoder(WorldSpace.of(addrs, patterns, served_addresses(driver)), max_faults, swarm=strategy.swarm)
+    per = _SEED_BYTES + coder.width
+    count = strategy.worlds
 
-    configs = world_configs(addrs, patterns, max_faults, serves=served_addresses(driver), swarm=strategy.swarm)
-    # Several worlds per example (hypothesis's per-example cost paid once for them all); a failure shrinks to
-    # the one failing world, then to its simplest configuration and seed.
-    return st.lists(st.tuples(configs, st.integers(0, 2**32 - 1)), min_size=1, max_size=strategy.worlds)
+    def worlds(data: bytes) -> list[tuple[Any, int, tuple[Turn, ...]]]:
+        out = []
+        for i in range(count):
+            share = data[i * per:(i + 1) * per]
+            turns = coder.turns(share[_SEED_BYTES:])
+            out.append((coder.config(turns), int.from_bytes(share[:_SEED_BYTES], "big"), turns))
+        return out
+
+    # One draw for all of them: hypothesis's cost per example is paid once, and it has no parts of an example
+    # to copy into another (its mutations made most of the worlds it drew repeats of worlds already run).
+    return st.binary(min_size=per * count, max_size=per * count).map(worlds), coder
 
 
 def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
@@ -324,9 +351,9 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
         if strategy.name == "systematic":
             _systematic(driver, args, props, names, strategy, report, max_examples, end, start, cpu_start, meter)
         else:
-            drawn = _world_strategy(strategy, driver, addrs, patterns, max_faults)
+            drawn, coder = _world_strategy(strategy, driver, addrs, patterns, max_faults)
             for index, (prop, name) in enumerate(zip(props, names), start=1):
-                _search_property(driver, args, prop, name, index, len(props), strategy, drawn, report, spec,
+                _search_property(driver, args, prop, name, index, len(props), strategy, drawn, coder, report, spec,
                                  max_examples, seed, shard, chunk_examples, database, end, start, cpu_start, meter)
     except _PropertyRaised as raised:
         exc = raised.error
@@ -349,7 +376,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 
 
 def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Property, name: str, index: int,
-                     count: int, strategy: Strategy, drawn: Any, report: ExploreReport, spec: str,
+                     count: int, strategy: Strategy, drawn: Any, coder: WorldCoder, report: ExploreReport, spec: str,
                      max_examples: int | None, seed: int, shard: tuple[int, int], chunk_examples: int,
                      database: Any, end: float | None, start: float, cpu_start: float, meter: Progress) -> None:
     """One property's hypothesis search, in chunks of ``chunk_examples`` hypothesis examples (see the module doc)."""
@@ -358,14 +385,15 @@ def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Pro
     record = PropertySearch(name)
     report.searches.append(record)
     deadline = None if share is None else began + share
-    search = _Search(driver, args, prop, strategy, report, record, deadline, max_examples, start, cpu_start,
+    search = _Search(driver, args, prop, strategy, coder, report, record, deadline, max_examples, start, cpu_start,
                      lambda: meter.tick(record, index, began, share))
     # Every search runs the same test function, so hypothesis gives them one database key; the key
     # prefix tells the driver, arguments, property and strategy apart, the same in every run, shard and machine.
-    key = (spec, sorted(args.items()), name, strategy.name, strategy.schedules, strategy.worlds)
+    key = (spec, sorted(args.items()), name, strategy.name, strategy.schedules, strategy.worlds, "world bytes v2")
     prefix = hashlib.sha256(repr(key).encode()).hexdigest().encode() + b":"
-    # Without a database there is nothing to reuse: skip that phase's per-chunk work.
-    phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate, Phase.shrink)
+    # Without a database there is nothing to reuse: skip that phase's per-chunk work. No shrink phase: the
+    # failing world is shrunk on its own (_Search.finding), not the bytes of every world of its example.
+    phases = ((Phase.reuse,) if database is not None else ()) + (Phase.generate,)
     k, n = shard
     chunk = k - 1
     per_example = strategy.schedules  # at least (an example has one world or more)

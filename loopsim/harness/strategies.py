@@ -1,7 +1,7 @@
 # loopsim.strategies: hypothesis strategies for fake worlds - network configs, faults, schedules, payloads.
-# Owns: the public strategies, World, DataChooser, PoolChooser, the world distribution (setting kinds, WorldSpace, swarm)
-# (re-exports ListChooser, choice_table). Imports: hypothesis, faker (lazily), fakes, loopsim.loop.errors,
-# loopsim.harness.{runner,outcome,world_choices}. Harness layer: the loop never imports this.
+# Owns: the public strategies, World, DataChooser, PoolChooser, knobs (re-exports ListChooser, choice_table and the
+# world distribution's setting_kinds, served_addresses, WorldSpace). Imports: hypothesis, faker (lazily), fakes,
+# loopsim.harness.{runner,outcome,world_choices,world_distribution}. Harness layer: the loop never imports this.
 """Hypothesis strategies for testing event-loop code in simulated worlds.
 
 Compose them in your own ``@given`` tests::
@@ -28,18 +28,15 @@ default order.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
 import fakes
-from loopsim.loop.errors import InputError
-
 from .outcome import Outcome
 from .world_choices import ListChooser, choice_table
+from .world_distribution import WorldCoder, WorldSpace, served_addresses, setting_kinds
 
 __all__ = ["World", "DataChooser", "PoolChooser", "ListChooser", "choice_table", "links", "endpoints", "faults", "fault_plans", "net_configs",
            "schedules", "world_configs", "knobs", "setting_kinds", "served_addresses", "WorldSpace", "worlds", "networks", "payloads", "http_requests", "seeds"]
@@ -214,186 +211,12 @@ def schedules() -> st.SearchStrategy[DataChooser]:
     return _schedule()
 
 
-# -- the world distribution (docs/explore.md, "The world distribution") ------------------------------
-# A world is a few *settings*, each of one kind: a link setting of a listening address, an endpoint
-# setting of the connections' sockets, or a fault of a registered kind. Every kind is equally likely, and
-# "no setting" is the simplest draw (a turn of zeros; a swarm switch at 0), so hypothesis shrinks every
-# setting a failure does not need away. The run-time choices are drawn with the world (PoolChooser), so a
-# simpler world that asks more of them still runs (see PoolChooser).
-_LINK_KINDS = ("latency", "accept_delay", "bandwidth")
-_ENDPOINT_KINDS = ("sndbuf", "rcvbuf", "max_send", "max_recv")
-_MAGNITUDES = 65536
-_VARIANTS = 6  # a setting's variant (a fixed or a ranged limit; which trigger): uniform both mod 2 and mod 3
-# swarm: a kind is on when a draw 0..3 is 3 (a quarter of the worlds: with a half, 15 worlds in 16 had a fault,
-# which hides the bugs only a world without faults shows), off for 0 (the simplest)
-_SWITCH_ON_AT, _SWITCH_RANGE = 3, 4
-_PRIORITIES = 256  # swarm: which of the enabled faults a world keeps when there are more than max_faults
-# a trigger's value from a setting's magnitude (0 = the mildest)
-_TRIGGER_VALUES: dict[str, Callable[[int], Any]] = {"after_bytes": lambda mag: mag % 8193,
-                                                      "at": lambda mag: (mag % 5001) / _MS}
-
-
-def setting_kinds() -> tuple[str, ...]:
-    """The kinds of setting :func:`worlds` draws, in order: link settings, endpoint settings, then every
-    registered fault kind (``fakes.fault_kinds()``, registered now)."""
-    return _LINK_KINDS + _ENDPOINT_KINDS + tuple(fakes.FAULT_KINDS)
+# -- the world distribution (loopsim.harness.world_distribution; docs/explore.md, "The world distribution") --
 
 
 def knobs() -> tuple[str, ...]:
     """The earlier name of :func:`setting_kinds`."""
     return setting_kinds()
-
-
-def served_addresses(driver: Any) -> tuple[str, ...]:
-    """The listening addresses a driver's app under test serves itself, as ``driver.loopsim_serves``
-    declares them (a tuple of ``"host:port"``; none declared: ``()``). :func:`worlds` aims no connect
-    fault (``refuse``, ``black_hole``) at them: no app can answer through a black hole on its own address."""
-    declared = getattr(driver, "loopsim_serves", ())
-    if isinstance(declared, str) or not isinstance(declared, (tuple, list)) or not all(
-            isinstance(addr, str) and re.fullmatch(r"[^:\s]+:\d+", addr) for addr in declared):
-        what = getattr(driver, "__qualname__", repr(driver))
-        raise InputError(f"{what}.loopsim_serves must be a tuple of 'host:port' addresses, not {declared!r}")
-    return tuple(declared)
-
-
-@dataclass(frozen=True)
-class WorldSpace:
-    """Where each kind of setting takes effect in one driver's world.
-
-    ``addrs``: the listening addresses (``"host:port"``; link settings aim at
-    them); ``connections``: the socket-name patterns of connection endpoints
-    (endpoint settings and connection faults aim at them: a listening socket,
-    named by its ``"host:port"``, has no buffers to fill and no connection to
-    reset, so those names are left out); ``connect_targets``: the addresses a
-    connect fault may hit (every listening address but those the driver serves).
-    """
-
-    addrs: tuple[str, ...]
-    connections: tuple[str, ...]
-    connect_targets: tuple[str, ...]
-
-    @classmethod
-    def of(cls, addrs: Sequence[str], patterns: Sequence[str], serves: Sequence[str] = ()) -> WorldSpace:
-        addrs = tuple(dict.fromkeys(addrs))
-        return cls(addrs, tuple(p for p in dict.fromkeys(patterns) if p not in addrs),
-                   tuple(a for a in addrs if a not in serves))
-
-    def targets(self, kind: str) -> tuple[str, ...]:
-        """Where a setting of ``kind`` may aim."""
-        if kind in _LINK_KINDS:
-            return self.addrs
-        if kind in _ENDPOINT_KINDS:
-            return self.connections
-        return self.connect_targets if fakes.fault_kind(kind).target == fakes.faults.ADDRESS else self.connections
-
-    def kinds(self) -> tuple[str, ...]:
-        """The kinds that have somewhere to aim, in :func:`setting_kinds` order."""
-        return tuple(kind for kind in setting_kinds() if self.targets(kind))
-
-
-Turn = tuple[str, str, int, int]  # (kind, target, variant, magnitude): one setting
-
-
-def _config_of(turns: Sequence[Turn], max_faults: int) -> fakes.NetConfig:
-    """The NetConfig of settings ``(kind, target, variant, magnitude)``; magnitude 0 is a kind's mildest
-    value, a later setting of a kind and target replaces an earlier one, and faults past the first
-    ``max_faults`` are left out."""
-    link_fields: dict[str, dict[str, Any]] = {}
-    endpoints_: list[fakes.Endpoint] = []
-    faults_: list[fakes.Fault] = []
-    # One setting per (kind, target): hypothesis often draws a setting twice (it copies parts of an example);
-    # a second buffer or limit would override the first, a second same fault would add nothing. The last wins.
-    unique: dict[tuple[str, str], Turn] = {}
-    for turn in turns:
-        unique[turn[:2]] = turn
-    for kind, target, variant, mag in unique.values():
-        size = 1 + mag % 64
-        if kind == "latency":  # variant: a constant latency, or as much jitter on top (per connection, segment)
-            fields = link_fields.setdefault(target, {})
-            fields["latency"] = (1 + mag % 2000) / _MS
-            if variant % 2:
-                fields["jitter"] = fields["latency"]
-        elif kind == "accept_delay":
-            link_fields.setdefault(target, {})["accept_delay"] = (1 + mag % 500) / _MS
-        elif kind == "bandwidth":
-            link_fields.setdefault(target, {})["bandwidth"] = float(1000 + 1000 * (mag % 10_000))
-        elif kind in ("max_send", "max_recv"):  # variant: one size, or a range drawn per call
-            limit: dict[str, Any] = {kind: size if variant % 2 == 0 else (1, size)}
-            endpoints_.append(fakes.Endpoint(pattern=target, **limit))
-        elif kind in ("sndbuf", "rcvbuf"):
-            endpoints_.append(fakes.Endpoint(pattern=target, **{kind: 1 + mag}))
-        elif len(faults_) < max_faults:
-            fault = fakes.fault_kind(kind)
-            whens: list[str | None] = list(fault.triggers) if fault.trigger_required else [None, *fault.triggers]
-            trigger = whens[variant % len(whens)]
-            when = {} if trigger is None else {trigger: _TRIGGER_VALUES[trigger](mag)}
-            faults_.append(fakes.Fault(kind=kind, target=target, **when))
-    links_ = tuple(fakes.Link(addr=addr, **fields) for addr, fields in link_fields.items())
-    return fakes.NetConfig(links=links_, endpoints=tuple(endpoints_), faults=tuple(faults_))
-
-
-def _category(n: int) -> st.SearchStrategy[int]:
-    """One of ``n`` values, alike: hypothesis favours small integers and a few special ones, which a
-    remainder of a 4096-times wider draw evens out (and it still shrinks to 0)."""
-    return st.integers(0, n * 4096 - 1).map(lambda v: v % n)
-
-
-_MAGNITUDE = st.integers(0, _MAGNITUDES - 1)
-_SWITCH = _category(_SWITCH_RANGE)
-
-
-def _digits(value: int, *radices: int) -> list[int]:
-    """``value`` as mixed-radix digits, the first radix the lowest digit."""
-    out = []
-    for radix in radices:
-        value, digit = divmod(value, radix)
-        out.append(digit)
-    return out
-
-
-def _turned(space: WorldSpace, max_faults: int, max_turns: int) -> st.SearchStrategy[fakes.NetConfig]:
-    """Up to ``max_turns`` settings, each of a kind drawn alike from every kind. A turn is two draws:
-    (kind, target, variant), where 0 is no setting at all, and the magnitude. Hypothesis draws a turn of
-    zeros more often than the others (and shrinks towards it): so that it is no setting, not a latency."""
-    kinds = space.kinds()
-    if not kinds:
-        return st.just(fakes.NetConfig())
-    width = math.lcm(*(len(space.targets(kind)) for kind in kinds))
-    radices = (len(kinds), width, _VARIANTS)
-
-    def setting(cat: int, mag: int) -> Turn | None:
-        if cat == 0:
-            return None
-        k, t, variant = _digits(cat - 1, *radices)
-        targets = space.targets(kinds[k])
-        return (kinds[k], targets[t % len(targets)], variant, mag)
-
-    turn = st.builds(setting, st.integers(0, math.prod(radices) * 4096), _MAGNITUDE)
-    return st.lists(turn, max_size=max_turns).map(
-        lambda turns: _config_of([t for t in turns if t is not None], max_faults))
-
-
-@st.composite
-def _swarmed(draw: Any, space: WorldSpace, max_faults: int) -> fakes.NetConfig:
-    """Swarm testing: each kind is on (a quarter of the time) or off; each kind that is on gives one setting
-    (drawn right after its switch, so that switching it off deletes just that), and of the faults that
-    are on, ``max_faults`` drawn alike are kept (by a drawn priority, its lowest digit: hypothesis
-    favours small numbers and zeros; ties by a rotation the magnitudes drawn choose)."""
-    turns: list[Turn] = []
-    priorities: list[int] = []
-    for kind in space.kinds():
-        if draw(_SWITCH) < _SWITCH_ON_AT:
-            continue
-        targets = space.targets(kind)
-        fault = kind in fakes.FAULT_KINDS
-        priority, t, variant = _digits(draw(_category(len(targets) * _VARIANTS * (_PRIORITIES if fault else 1))),
-                                       _PRIORITIES if fault else 1, len(targets), _VARIANTS)
-        turns.append((kind, targets[t], variant, draw(_MAGNITUDE)))
-        priorities.append(priority if fault else -1)
-    faults_ = [i for i, p in enumerate(priorities) if p >= 0]
-    turn = sum(mag for _, _, _, mag in turns)
-    keep = set(sorted(faults_, key=lambda i: (priorities[i], (i + turn) % len(turns)))[:max_faults])
-    return _config_of([t for i, t in enumerate(turns) if priorities[i] < 0 or i in keep], max_faults)
 
 
 def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,
@@ -411,10 +234,13 @@ def world_configs(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",
     combinations - a small send buffer, a small receive limit and a ranged
     recv - come up together); ``max_turns`` is not used. Either way at most
     ``max_faults`` faults, and every setting shrinks away unless the failure
-    needs it. :func:`net_configs` draws every field instead.
+    needs it. Hypothesis draws the world's bytes and
+    :class:`~loopsim.harness.world_distribution.WorldCoder` reads the settings
+    from them, as ``loopsim explore`` does. :func:`net_configs` draws every
+    field instead.
     """
-    space = WorldSpace.of(addrs, patterns, serves)
-    return _swarmed(space, max_faults) if swarm else _turned(space, max_faults, max_turns)
+    coder = WorldCoder(WorldSpace.of(addrs, patterns, serves), max_faults, max_turns, swarm)
+    return st.binary(min_size=coder.width, max_size=coder.width).map(lambda data: coder.config(coder.turns(data)))
 
 
 def worlds(addrs: Sequence[str] = ("*",), patterns: Sequence[str] = ("*",), max_faults: int = 1,

@@ -212,23 +212,25 @@ def test_the_strategy_flag_exit_codes(tmp_path, capsys):
     assert main(["explore", DRIVER, "--strategy", "random", "--schedules", "0", *common]) == 2
 
 
-def test_swarm_asks_the_world_strategy_for_its_swarm_mode(monkeypatch):
-    from loopsim.harness import strategies
+def test_swarm_asks_the_world_coder_for_its_swarm_mode(monkeypatch):
+    from loopsim.harness import explore as engine
+    from loopsim.harness.world_distribution import WorldCoder
     from scenarios.drivers import delivered_intact, proxy_world
 
-    original, asked = strategies.world_configs, []
+    asked = []
 
-    def world_configs(addrs, patterns, max_faults=1, max_turns=3, *, serves=(), swarm=False):
-        asked.append((swarm, tuple(serves)))
-        return original(addrs, patterns, max_faults, max_turns, serves=serves, swarm=swarm)
+    class Recorded(WorldCoder):
+        def __init__(self, space, max_faults=1, max_turns=3, swarm=False):
+            super().__init__(space, max_faults, max_turns, swarm)
+            asked.append((swarm, space.connect_targets))
 
-    monkeypatch.setattr(strategies, "world_configs", world_configs)
+    monkeypatch.setattr(engine, "WorldCoder", Recorded)
     report = explore(proxy_world, {}, properties=[delivered_intact], strategy="swarm", budget=None,
                      max_examples=12, database=None)
-    assert asked == [(True, ("proxy:8080",))]  # swarm worlds, never aimed at the address the driver serves
+    assert asked == [(True, ("server2:80",))]  # swarm worlds; no connect fault on the address the driver serves
     assert report.strategy.startswith("strategy swarm: hypothesis draws swarm worlds") and report.runs == 12
     explore(proxy_world, {}, properties=[delivered_intact], budget=None, max_examples=6, database=None)
-    assert asked[-1] == (False, ("proxy:8080",))
+    assert asked[-1] == (False, ("server2:80",))
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ from hypothesis import find, settings
 import fakes
 from fakes.faults import DataFault, register, unregister
 from loopsim import strategies as ls
-from loopsim.harness.strategies import _config_of, setting_kinds
+from loopsim.harness.strategies import setting_kinds
+from loopsim.harness.world_distribution import config_of as _config_of
 
 
 class Garbage(DataFault):

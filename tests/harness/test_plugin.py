@@ -127,7 +127,7 @@ from scenarios.drivers import delivered_intact, racy_world
 
 def test_search(loopsim_explore):
     # small chunks: the search spans several, so a worker searching only some of them would differ
-    report = loopsim_explore(racy_world, {}, properties=[delivered_intact], max_examples=60, chunk_examples=2,
+    report = loopsim_explore(racy_world, {}, properties=[delivered_intact], max_examples=300, chunk_examples=2,
                               schedules=1, worlds_per_example=1)  # one run per example, as before amortising
     verdict = [(s.property, s.runs, s.verdict.split(" ")[0]) for s in report.searches], report.chunks
     with open(os.environ["VERDICT_FILE"], "w") as fh:

@@ -183,7 +183,7 @@ def test_failures_are_shared_through_a_real_redis(redis_server):
 
 
 def test_each_setting_decodes_to_its_field():
-    from loopsim.harness.strategies import _config_of
+    from loopsim.harness.world_distribution import config_of as _config_of
 
     def one(kind, mag, variant=0, target="proxy#*"):
         return _config_of([(kind, target, variant, mag)], max_faults=1)
