@@ -321,7 +321,7 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 
     ``strategy`` (``random``, ``pct``, ``swarm``, ``systematic``; see
     :mod:`loopsim.harness.search_strategies`) says what is searched:
-    ``schedules`` runs per drawn world, up to ``worlds_per_example`` worlds per
+    ``schedules`` runs per drawn world, ``worlds_per_example`` worlds per
     hypothesis example, PCT's ``change_points``, systematic's ``deviations``.
     A property that cannot be named by ``module:function``, or
     a bad strategy, is an :class:`InputError` before anything runs.

@@ -13,7 +13,7 @@ choices recorded) from the value alone.
 
 Strategies (``loopsim explore --strategy NAME``):
 
-* ``random``: each hypothesis example draws up to ``worlds`` worlds, each a
+* ``random``: each hypothesis example draws ``worlds`` worlds (one draw of bytes), each a
   network configuration and a seed, and runs ``schedules`` schedules in each:
   the default one (every choice the simplest, FIFO ready order) and seeded
   :class:`fakes.RandomChooser` schedules that also choose the ready order.
@@ -239,7 +239,7 @@ class Strategy:
         if self.name == "systematic":
             return (f"strategy systematic: every schedule of the driver's default world with up to "
                     f"{self.deviations} deviation(s) from the default choices")
-        per = f"{self.schedules} schedules per world, up to {self.worlds} worlds per hypothesis example"
+        per = f"{self.schedules} schedules per world, {self.worlds} worlds per hypothesis example in one draw"
         if self.name == "pct":
             return (f"strategy pct: hypothesis draws worlds and seeds, {per}, each a PCT priority schedule "
                     f"({self.change_points} change points over {self.horizon} scheduling steps)")

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schedules", type=int, default=6, metavar="N",
                         help="schedules run in each drawn world (random, pct, swarm; default 6)")
     parser.add_argument("--worlds", type=int, default=16, metavar="N",
-                        help="worlds drawn at most per hypothesis example (random, pct, swarm; default 16)")
+                        help="worlds per hypothesis example, in one draw (random, pct, swarm; default 16)")
     parser.add_argument("--change-points", type=int, default=3, metavar="D",
                         help="pct: priority change points per run (default 3)")
     parser.add_argument("--deviations", type=int, default=2, metavar="K",
