@@ -16,7 +16,9 @@ both in the same run, and CPU time to the naive proxy's first failure.
      default ``24ad0c0``, the last one before amortised search): the same
      seed's search with the same benchmark, in a fresh process whose
      ``PYTHONPATH`` is that commit's tree (``git archive`` into a temporary
-     folder); ``--before none`` skips it;
+     folder); a folder is used as it is (an older checkout, or a compiled
+     build of one installed with ``pip install --target``); ``--before none``
+     skips it;
    - the bare session: the same driver simulated without the search
      (``run_world`` on seeded ``FakeNetwork`` s), in runs per CPU second.
    Targets (issue 11): explore / before >= 3, and explore / bare >= 0.5
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="search wall time per seed (default 5)")
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     parser.add_argument("--before", default=BEFORE_REF,
-                        help=f"the commit whose search is the peer (default {BEFORE_REF}); none: no peer")
+                        help=f"the commit (or folder) whose search is the peer (default {BEFORE_REF}); none: no peer")
     parser.add_argument("--strategy", default=None, help="random, pct or swarm (default: explore's default)")
     parser.add_argument("--schedules", type=int, default=None, help="schedules per world (default: explore's)")
     parser.add_argument("--worlds", type=int, default=None, help="worlds per example (default: explore's)")
@@ -129,7 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"RATE {search_rate(opts.seed, opts.seconds, extra)[0]} {Path(loopsim.__file__).resolve()}")
         return 0
 
-    tree = None if opts.before.lower() == "none" else before_tree(opts.before)
+    if opts.before.lower() == "none":
+        tree = None
+    elif Path(opts.before).is_dir():  # a tree, or an installed build (`pip install --target DIR`), as it is
+        tree = Path(opts.before).resolve()
+    else:
+        tree = before_tree(opts.before)
     rates, befores, bares = [], [], []
     for seed in range(opts.seeds):
         rate, runs, worlds, cpu, wall = search_rate(seed, opts.seconds, extra)
