@@ -196,8 +196,11 @@ class _Search:
         self.found: tuple[str, Any, Schedule, tuple[Turn, ...], int] | None = None
         self.passed: set[tuple[Any, int]] = set()  # worlds (config, seed) whose schedules all passed
 
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
     def spent(self) -> bool:
-        if self.deadline is not None and time.perf_counter() >= self.deadline:
+        if self.past_deadline():
             return True
         return self.found is None and self.examples is not None and self.record.runs >= self.examples
 
@@ -244,9 +247,6 @@ class _Search:
                     report.first_failure_worlds = report.worlds
                 self.found = (*failed, turns, seed)
                 raise _PropertyFailed(failed[0])
-
-    def past_deadline(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def finding(self, name: str) -> Finding:
         """The shrunk failure: the world's settings shrunk (:func:`minimize_world`), its failing schedule re-run
