@@ -126,6 +126,22 @@ def magnitudes(kind: str, variant: int) -> int:
     return 1 if trigger is None else _TRIGGER_SPANS[trigger]
 
 
+def _scaled(value: int, span: int) -> int:
+    """A magnitude below ``span`` from a field's ``value`` (0 to 65535), as likely in each octave of magnitudes
+    (0, 1-2, 3-6, 7-14, ...) as in any other: a reset after 10 bytes as likely as one after 1,000 to 2,000,
+    a 4-byte buffer as likely as a 32 KiB one (with a uniform magnitude, nine draws in ten of ``after_bytes``
+    were past what a small app ever sends). Integers only (the same in every build); 0 gives 0, and a larger
+    value never a smaller magnitude, so a shrinker that lowers the bytes lowers the magnitude."""
+    if span <= 1:
+        return 0
+    octaves = (span - 1).bit_length()  # octave k holds 2**k - 1 .. 2**(k+1) - 2; the last one runs up to span - 1
+    if octaves > 1 and span - (1 << (octaves - 1)) + 1 < 1 << (octaves - 2):
+        octaves -= 1  # a last octave of less than half its width joins the one before (no weight on a sliver)
+    octave, within = divmod(value * octaves, _MAGNITUDES)
+    lo, hi = (1 << octave) - 1, (1 << (octave + 1)) - 1 if octave < octaves - 1 else span
+    return lo + within * (hi - lo) // _MAGNITUDES
+
+
 def config_of(turns: Sequence[Turn], max_faults: int) -> fakes.NetConfig:
     """The NetConfig of settings ``(kind, target, variant, magnitude)``; magnitude 0 is a kind's mildest
     value, a later setting of a kind and target replaces an earlier one, and faults past the first
@@ -232,7 +248,7 @@ class WorldCoder:
 
     def turns(self, data: bytes) -> tuple[Turn, ...]:
         """The settings ``data`` (:attr:`width` bytes; missing ones read as zeros) stands for, each magnitude
-        below :func:`magnitudes` of its setting."""
+        below :func:`magnitudes` of its setting, as likely in each octave as in any other."""
         kinds = self.space.kinds()
         if not kinds:
             return ()
@@ -250,7 +266,7 @@ class WorldCoder:
             if present:
                 kind = kinds[k]
                 targets = self.space.targets(kind)
-                turns.append((kind, targets[t % len(targets)], variant, mag % magnitudes(kind, variant)))
+                turns.append((kind, targets[t % len(targets)], variant, _scaled(mag, magnitudes(kind, variant))))
         return tuple(turns)
 
     def _swarmed(self, kinds: tuple[str, ...], fields: _Fields) -> tuple[Turn, ...]:
@@ -264,7 +280,7 @@ class WorldCoder:
                                            _PRIORITIES if fault else 1, len(targets), _VARIANTS)
             mag = fields.read(_MAGNITUDES)
             if on:
-                turns.append((kind, targets[t], variant, mag % magnitudes(kind, variant)))
+                turns.append((kind, targets[t], variant, _scaled(mag, magnitudes(kind, variant))))
                 priorities.append(priority if fault else -1)
         faults_ = [i for i, p in enumerate(priorities) if p >= 0]
         turn = sum(mag for _, _, _, mag in turns)
