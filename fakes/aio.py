@@ -100,7 +100,14 @@ class FakeEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
         self._fake_clock = net.clock
         self._tasks_named = 0
         self.on_task: Callable[[asyncio.Task[Any]], None] | None = None  # called with every task made
-        super().__init__(net.selector() if selector is None else selector)
+        try:
+            super().__init__(net.selector() if selector is None else selector)
+        except BaseException:
+            # the self-pipe could not be made (a replayed script diverged there): no loop came to be, so
+            # there is nothing for close() or __del__ to take apart (they would look for the self-pipe)
+            internals: Any = self
+            internals._closed = True
+            raise
 
     def create_task(self, coro: Any, *, name: str | None = None,  # type: ignore[override]
                     context: Any = None) -> asyncio.Task[Any]:

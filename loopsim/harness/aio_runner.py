@@ -153,19 +153,24 @@ class AsyncTaskRecorder:
 
 
 def run_async_world(coro: Any, net: Any, horizon: float | None, livelock_limit: int | None
-                    ) -> tuple[AsyncTaskRecorder, asyncio.Task[Any], BaseException | None]:
+                    ) -> tuple[AsyncTaskRecorder, asyncio.Task[Any] | None, BaseException | None]:
     """Run the coroutine ``coro`` (the driver called with its args) as task "main" on ``net``'s asyncio loop.
 
     Returns the recorder, the main task and what stopped the run early (a Deadlock, Livelock,
-    HorizonPassed, ``fakes.Divergence`` or SystemExit), if anything did. Other exceptions out of the loop
-    are raised (a bug in loopsim or the fakes).
+    HorizonPassed, ``fakes.Divergence`` or SystemExit), if anything did; the main task is None when the
+    loop itself could not be made (a replayed script that diverges at the loop's self-pipe). Other
+    exceptions out of the loop are raised (a bug in loopsim or the fakes).
     """
     import fakes
     from fakes.aio import FakeEventLoop
 
     recorder = AsyncTaskRecorder()
     watched = WatchedSelector(net.selector(), net.clock, horizon, livelock_limit, recorder.pending)
-    loop = FakeEventLoop(net, selector=watched)
+    try:
+        loop = FakeEventLoop(net, selector=watched)
+    except fakes.Divergence as exc:
+        coro.close()  # never started: no "coroutine was never awaited" at garbage collection
+        return recorder, None, exc
     loop.on_task = recorder.on_task
     loop.set_exception_handler(recorder.on_error)
     error: BaseException | None = None

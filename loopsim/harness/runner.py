@@ -160,7 +160,8 @@ def _run_async(coro: Any, net: fakes.Network, name: str, trace: Any, tap: Stream
     divergence = net.finish()
     if divergence is not None and error is None:
         error = divergence
-    result = main.result() if main.done() and not main.cancelled() and main.exception() is None else None
+    result = (main.result() if main is not None and main.done() and not main.cancelled()
+              and main.exception() is None else None)
     return _outcome(net, name, trace, tap, result, dict(recorder.ended), wall, error)
 
 

@@ -127,6 +127,24 @@ def test_record_live_then_replay_strictly(tmp_path):
     assert main(["replay", "--strict", str(out)]) == 1  # the code sends other bytes: a divergence
 
 
+def test_a_script_that_diverges_while_the_loop_is_made_is_a_divergence_not_a_crash(tmp_path, recwarn):
+    """The asyncio loop's self-pipe is the run's first step: a script whose first step differs diverges there,
+    before the driver runs (found by tests/harness/test_fuzz_scenarios.py)."""
+    out = tmp_path / "aio.toml"
+    record_scenario("scenarios.aio_drivers:aio_proxy_world", {"clients": 1, "size": 100}, str(out))
+    text = out.read_text()
+    assert 'sock = "asyncio:self-pipe-writer"' in text
+    out.write_text(text.replace('sock = "asyncio:self-pipe-writer"', 'sock = "asyncio:self-pipe-writes"', 1))
+    result = run_scenario(load_scenario(str(out)), strict=True)
+    assert result.status == "divergence" and "self-pipe" in result.report(), result.report()
+    import gc
+
+    gc.collect()  # the half-made loop and the unstarted driver leave nothing to complain about
+    assert not [w for w in recwarn if issubclass(w.category, (RuntimeWarning, ResourceWarning))], \
+        [str(w.message) for w in recwarn]
+    assert main(["replay", "--strict", str(out)]) == 1
+
+
 def test_explore_finds_the_framing_bug_of_an_asyncio_server_and_not_in_its_twin(tmp_path):
     report = explore(aio_apps.kv_world, {}, properties=[aio_apps.whole_request], budget=20, max_examples=300,
                      out_dir=str(tmp_path))
