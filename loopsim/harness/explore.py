@@ -2,7 +2,7 @@
 # Owns: explore, discover, parse_shard, example_database, KeyPrefixed (re-exports the report's Finding, PropertySearch,
 # ExploreReport). Imports: hypothesis (public API only), fakes, loopsim.loop.{errors,scheduling}, loopsim.harness.{
 # world_distribution, world_shrink, search_strategies, systematic, choice_shrink, explore_report, outcome, runner,
-# scenario, determinism}.
+# scenario, determinism, fault_tally, error_paths}.
 """The bug-finding engine.
 
 For each property, hypothesis draws the bytes of several worlds per example
@@ -29,6 +29,7 @@ the property (:class:`KeyPrefixed`), the same in every process.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -43,6 +44,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from loopsim.loop.errors import InputError, InternalError
 from .choice_shrink import minimize_choices
+from .error_paths import ErrorPathRecorder, code_under_test
+from .fault_tally import FaultTally
 from .explore_report import ExploreReport, Finding, Progress, PropertySearch
 from .outcome import Outcome, Property, default_properties, importable_spec
 from .search_strategies import STRATEGIES, Schedule, Strategy, pct_horizon, run_choices, run_schedule, strategy_named
@@ -177,6 +180,29 @@ def _judge(prop: Property, outcome: Outcome, runs: int) -> str | None:
 _PASSED_KEPT = 50_000
 
 
+class _Coverage:
+    """``fault_coverage``: the search's fault tally and error-path recorder, and the network of the run now
+    (whose fired faults the recorder reads as an except/finally block of the code under test starts)."""
+
+    def __init__(self, driver: Callable[..., Any], props: Sequence[Property]) -> None:
+        modules = [driver.__module__, *(getattr(p, "__module__", "") or "" for p in props)]
+        self.tally = FaultTally()
+        self.recorder = ErrorPathRecorder(code_under_test(m for m in modules if m))
+        self.net: Any = None
+
+    def observe(self, net: Any) -> None:
+        self.net = net
+
+    def fired_kinds(self) -> list[str]:
+        net = self.net
+        if net is None:
+            return []
+        return [f.kind for f, n in zip(net.config.faults, net.faults_fired()) if n]
+
+    def add(self, outcome: Outcome) -> None:
+        self.tally.add(outcome.faults, outcome.faults_fired)
+
+
 class _Search:
     """One property's search with a hypothesis-driven strategy: :meth:`check` is the test hypothesis runs.
 
@@ -188,8 +214,10 @@ class _Search:
 
     def __init__(self, driver: Callable[..., Any], args: dict[str, Any], prop: Property, strategy: Strategy,
                  coder: WorldCoder, report: ExploreReport, record: PropertySearch, deadline: float | None,
-                 examples: int | None, start: float, cpu_start: float, tick: Callable[[], None]) -> None:
+                 examples: int | None, start: float, cpu_start: float, tick: Callable[[], None],
+                 coverage: _Coverage | None = None) -> None:
         self.driver, self.args, self.prop, self.strategy, self.coder = driver, args, prop, strategy, coder
+        self.coverage = coverage
         self.report, self.record, self.deadline, self.examples = report, record, deadline, examples
         self.start, self.tick = start, tick
         self.cpu_start = cpu_start
@@ -207,10 +235,14 @@ class _Search:
     def run(self, config: Any, schedule: Schedule | None = None, choices: Any = None,
             record: list[tuple[str, Any, int]] | None = None) -> str | None:
         """One run (a schedule, or recorded choices replayed by label), counted; the property's verdict."""
+        coverage = self.coverage
+        observe = None if coverage is None else coverage.observe
         if schedule is not None:
-            outcome = run_schedule(self.driver, self.args, config, schedule, record=record)
+            outcome = run_schedule(self.driver, self.args, config, schedule, record=record, observe=observe)
         else:
-            outcome = run_choices(self.driver, self.args, config, choices, record=record)
+            outcome = run_choices(self.driver, self.args, config, choices, record=record, observe=observe)
+        if coverage is not None:
+            coverage.add(outcome)
         self.report.runs += 1
         self.record.runs += 1
         self.tick()
@@ -308,7 +340,8 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
             shard: tuple[int, int] = (1, 1), chunk_examples: int = 100, database: Any = None,
             out_dir: str | None = None, max_faults: int = 1, progress: TextIO | None = None,
             strategy: str | Strategy = "random", schedules: int = 6, worlds_per_example: int = 16,
-            change_points: int = 3, deviations: int = 2, check_determinism: bool = False) -> ExploreReport:
+            change_points: int = 3, deviations: int = 2, check_determinism: bool = False,
+            fault_coverage: bool = False) -> ExploreReport:
     """Search for worlds where ``driver(net, **args)`` breaks each property; see the module doc.
 
     Each property is searched on its own until its first (shrunk) failure or
@@ -323,6 +356,11 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     :mod:`loopsim.harness.search_strategies`) says what is searched:
     ``schedules`` runs per drawn world, ``worlds_per_example`` worlds per
     hypothesis example, PCT's ``change_points``, systematic's ``deviations``.
+    With ``fault_coverage``, the report's ``faults`` (a :class:`FaultTally`)
+    says which faults fired how often over the search's runs, and its
+    ``error_paths`` which except/finally blocks of the code under test (the
+    driver's and properties' packages) ran after which fault kinds; tracing
+    them slows the search.
     A property that cannot be named by ``module:function``, or
     a bad strategy, is an :class:`InputError` before anything runs.
     """
@@ -347,14 +385,20 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
     meter = Progress(progress, len(props))
     spec = driver_spec or f"{driver.__module__}:{driver.__qualname__}"
     end = None if budget is None else start + budget
+    coverage = _Coverage(driver, props) if fault_coverage else None
+    watching = (contextlib.nullcontext() if coverage is None
+                else coverage.recorder.recording(coverage.fired_kinds))
     try:
-        if strategy.name == "systematic":
-            _systematic(driver, args, props, names, strategy, report, max_examples, end, start, cpu_start, meter)
-        else:
-            drawn, coder = _world_strategy(strategy, driver, addrs, patterns, max_faults)
-            for index, (prop, name) in enumerate(zip(props, names), start=1):
-                _search_property(driver, args, prop, name, index, len(props), strategy, drawn, coder, report, spec,
-                                 max_examples, seed, shard, chunk_examples, database, end, start, cpu_start, meter)
+        with watching:
+            if strategy.name == "systematic":
+                _systematic(driver, args, props, names, strategy, report, max_examples, end, start, cpu_start,
+                            meter, coverage)
+            else:
+                drawn, coder = _world_strategy(strategy, driver, addrs, patterns, max_faults)
+                for index, (prop, name) in enumerate(zip(props, names), start=1):
+                    _search_property(driver, args, prop, name, index, len(props), strategy, drawn, coder, report,
+                                     spec, max_examples, seed, shard, chunk_examples, database, end, start,
+                                     cpu_start, meter, coverage)
     except _PropertyRaised as raised:
         exc = raised.error
         name = report.searches[-1].property if report.searches else "?"
@@ -370,6 +414,8 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 
                 assert finding.path is not None
                 finding.determinism = check_file(finding.path)
+    if coverage is not None:
+        report.faults, report.error_paths = coverage.tally, coverage.recorder.paths
     report.elapsed = time.perf_counter() - start
     report.cpu = time.process_time() - cpu_start
     return report
@@ -378,7 +424,8 @@ def explore(driver: Callable[..., Any], args: dict[str, Any] | None = None, *,
 def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Property, name: str, index: int,
                      count: int, strategy: Strategy, drawn: Any, coder: WorldCoder, report: ExploreReport, spec: str,
                      max_examples: int | None, seed: int, shard: tuple[int, int], chunk_examples: int,
-                     database: Any, end: float | None, start: float, cpu_start: float, meter: Progress) -> None:
+                     database: Any, end: float | None, start: float, cpu_start: float, meter: Progress,
+                     coverage: _Coverage | None = None) -> None:
     """One property's hypothesis search, in chunks of ``chunk_examples`` hypothesis examples (see the module doc)."""
     began = time.perf_counter()
     share = None if end is None else max(0.0, (end - began) / (count - index + 1))
@@ -386,7 +433,7 @@ def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Pro
     report.searches.append(record)
     deadline = None if share is None else began + share
     search = _Search(driver, args, prop, strategy, coder, report, record, deadline, max_examples, start, cpu_start,
-                     lambda: meter.tick(record, index, began, share))
+                     lambda: meter.tick(record, index, began, share), coverage)
     # Every search runs the same test function, so hypothesis gives them one database key; the key
     # prefix tells the driver, arguments, property and strategy apart, the same in every run, shard and machine.
     key = (spec, sorted(args.items()), name, strategy.name, strategy.schedules, strategy.worlds, "world bytes v2")
@@ -433,7 +480,7 @@ def _search_property(driver: Callable[..., Any], args: dict[str, Any], prop: Pro
 
 def _systematic(driver: Callable[..., Any], args: dict[str, Any], props: list[Property], names: list[str],
                 strategy: Strategy, report: ExploreReport, max_examples: int | None, end: float | None,
-                start: float, cpu_start: float, meter: Progress) -> None:
+                start: float, cpu_start: float, meter: Progress, coverage: _Coverage | None = None) -> None:
     """Every schedule of the driver's default world up to ``strategy.deviations`` deviations, each run judged
     by every property not failed yet (one enumeration for them all)."""
     import fakes
@@ -448,7 +495,11 @@ def _systematic(driver: Callable[..., Any], args: dict[str, Any], props: list[Pr
 
     def run_one(chooser: DeviationChooser) -> bool:
         net = fakes.FakeNetwork(config=config, chooser=chooser, trace=False)
+        if coverage is not None:
+            coverage.observe(net)
         outcome = run_world(driver, args, net, "explored")  # (the ready order: net.loop_chooser, so chooser too)
+        if coverage is not None:
+            coverage.add(outcome)
         if chooser.mismatch is not None:
             raise InputError(f"--strategy systematic: the driver is not deterministic: {chooser.mismatch}; "
                              "loopsim explore --check-determinism finds where runs differ")

@@ -70,6 +70,8 @@ class ExploreReport:
     worlds: int = 0
     cpu: float = 0.0
     enumeration: Any = None
+    faults: Any = None  # with fault_coverage: a FaultTally over the search's runs
+    error_paths: Any = None  # with fault_coverage: the ErrorPaths of the code under test
 
     @property
     def rate(self) -> float:

@@ -196,12 +196,15 @@ class Schedule:
 
 def run_schedule(driver: Callable[..., Any], args: dict[str, Any], config: fakes.NetConfig, schedule: Schedule, *,
                  trace: bool = False, record: list[tuple[str, Any, int]] | None = None,
-                 name: str = "explored") -> Outcome:
-    """Run ``driver(net, **args)`` once in the world ``config``, its choices answered by ``schedule``."""
+                 name: str = "explored", observe: Callable[[Any], object] | None = None) -> Outcome:
+    """Run ``driver(net, **args)`` once in the world ``config``, its choices answered by ``schedule``;
+    ``observe``, if given, is called with the network before the run (fault coverage)."""
     from .runner import run_world
 
     chooser, policy = schedule.make(record)
     net = fakes.FakeNetwork(config=config, chooser=chooser, trace=trace)
+    if observe is not None:
+        observe(net)
     return run_world(driver, args, net, name, policy=policy)
 
 
@@ -274,7 +277,7 @@ def pct_horizon(driver: Callable[..., Any], args: dict[str, Any]) -> int:
 
 def run_choices(driver: Callable[..., Any], args: dict[str, Any], config: fakes.NetConfig, choices: Any, *,
                 trace: bool = False, record: list[tuple[str, Any, int]] | None = None,
-                name: str = "explored") -> Outcome:
+                name: str = "explored", observe: Callable[[Any], object] | None = None) -> Outcome:
     """Run ``driver(net, **args)`` once in ``config`` answering recorded ``choices`` by label (a ``ListChooser``,
     as a finding file is re-simulated), the ready order included; with ``record``, the choices it made."""
     from .runner import run_world
@@ -286,4 +289,6 @@ def run_choices(driver: Callable[..., Any], args: dict[str, Any], config: fakes.
         recorder.choices = record
         chooser = recorder
     net = fakes.FakeNetwork(config=config, chooser=chooser, trace=trace)
+    if observe is not None:
+        observe(net)
     return run_world(driver, args, net, name)  # the ready order: the network's chooser (and trace) too

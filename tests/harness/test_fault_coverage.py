@@ -88,3 +88,48 @@ def test_every_fault_of_the_bundled_scenarios_fires() -> None:
     assert faults_never_fired(rows) == []
     assert sum(len(row.faults) for row in rows) >= 3
     assert format_fault_coverage(rows[:0]) == "fault coverage: no scenario injects a fault"
+
+
+def test_fault_tally_counts_injected_fired_and_never_fired() -> None:
+    from loopsim.harness.fault_tally import FaultTally
+
+    tally = FaultTally()
+    reset, refuse = fakes.Fault("reset", "a#*", after_bytes=5), fakes.Fault("refuse", "b:1")
+    tally.add((reset, refuse), (2, 0))
+    tally.add((reset,), (0,))
+    tally.add((), ())
+    assert tally.runs == 3 and tally.injected == {("reset", "a#*"): 2, ("refuse", "b:1"): 1}
+    assert tally.fired_runs == {("reset", "a#*"): 1} and tally.fired == {("reset", "a#*"): 2}
+    assert tally.never_fired() == [("refuse", "b:1")]
+    table = tally.table()
+    assert table.splitlines()[0] == "fault coverage: 3 runs, 2 distinct faults injected 3 times"
+    assert table.splitlines()[-1] == "never fired (1): refuse b:1"
+    assert FaultTally().table() == "fault coverage: 0 runs, no fault injected"
+
+
+def test_explore_reports_which_faults_fired_and_which_error_paths_ran_after_them(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The naive proxy's unhandled refusal: the search's refusals on server2 fire, the correct proxy's
+    `except ConnectionRefusedError` runs after them; the numbers add up to the runs searched."""
+    from loopsim.explore import explore
+    from loopsim.outcome import no_task_died
+
+    from scenarios.drivers import proxy_world
+
+    report = explore(proxy_world, {"app": "proxy"}, properties=[no_task_died], budget=None, max_examples=300,
+                     seed=0, database=None, fault_coverage=True)
+    tally, paths = report.faults, report.error_paths
+    assert tally.runs == report.runs == 300
+    assert tally.fired_runs[("refuse", "server2:80")] >= 1
+    assert all(tally.fired_runs.get(k, 0) <= n for k, n in tally.injected.items())
+    refused = [h for h in paths.handlers if h.label == "except ConnectionRefusedError"
+               and h.path.endswith("scenarios/apps/proxy.py")]
+    assert refused and "refuse" in paths.after[refused[0]]
+    plain = explore(proxy_world, {"app": "proxy"}, properties=[no_task_died], budget=None, max_examples=6,
+                    database=None)
+    assert plain.faults is None and plain.error_paths is None  # only when asked: tracing costs
+
+    assert main(["explore", "scenarios.drivers:proxy_world", "--property", "no_task_died", "--examples", "60",
+                 "--db", "none", "--quiet", "--fault-coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "fault coverage: 60 runs" in out and "error paths: " in out and "scenarios/apps/proxy.py:" in out

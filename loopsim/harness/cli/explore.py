@@ -49,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check-determinism", action="store_true",
                         help="run each finding twice more, in fresh processes with different PYTHONHASHSEEDs, "
                              "and compare the traces (names the first differing event)")
+    parser.add_argument("--fault-coverage", action="store_true",
+                        help="after the search: which injected faults fired how often over its runs, and which "
+                             "except/finally blocks of the code under test ran after which fault kinds (tracing: "
+                             "the search runs slower)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -82,11 +86,16 @@ def run(args: argparse.Namespace) -> int:
                          progress=None if args.quiet else sys.stderr, strategy=args.strategy,
                          schedules=args.schedules, worlds_per_example=args.worlds,
                          change_points=args.change_points, deviations=args.deviations,
-                         check_determinism=args.check_determinism)
+                         check_determinism=args.check_determinism, fault_coverage=args.fault_coverage)
     except (InputError, ValueError) as exc:
         print(f"loopsim explore: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(report.summary())
+    if args.fault_coverage:
+        import os
+
+        print("\n" + report.faults.table())
+        print("\n" + report.error_paths.table(root=os.getcwd()))
     return EXIT_FAILURE if report.findings else EXIT_OK
 
 
