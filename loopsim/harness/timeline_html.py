@@ -9,8 +9,9 @@ waiting, a reset over a partial send over EAGAIN), so a run of 10,000 events
 costs a few hundred SVG nodes at any zoom. Ctrl+wheel or W/S zoom, drag,
 shift+wheel or A/D pan; hovering shows the trace event; ``page.html#from=A&to=B``
 opens it zoomed on steps A to B (``&axis=time``: on virtual time; ``&hover=X,Y`` shows the
-hover text at chart point X,Y, for tests). Below the chart, plain
-HTML tables name every task (with its end) and every socket.
+hover text at chart point X,Y, for tests); ``window.loopsimTimeline.view()`` is the
+span in view, for scripts. Below the chart, plain HTML tables name every task
+(with its end) and every socket.
 
 The chart starts :data:`LAYOUT` ``["top"]`` pixels from the top of the page,
 and lane ``i`` spans ``top + axis + i * (lane + gap)`` for ``lane`` pixels, in
@@ -380,6 +381,8 @@ document.getElementById("axis").onclick = function () {
   mode = mode === "steps" ? "time" : "steps"; view = full(); this.textContent = "axis: " + (mode === "steps" ? "steps" : "virtual time"); later();
 };
 window.addEventListener("scroll", later); window.addEventListener("resize", later);
+/* for scripts (a test, a bookmarklet): the span in view, in steps or virtual seconds as the axis shows */
+window.loopsimTimeline = { view: function () { return view.slice(); }, axis: function () { return mode; } };
 render();
 document.body.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
 if (hash.hover) { /* #hover=X,Y: hover there once drawn (chart coordinates), so a headless browser can check it */

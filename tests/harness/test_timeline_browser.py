@@ -191,53 +191,47 @@ def test_a_page_of_10000_events_loads_fast_and_stays_small(chromium, tmp_path):
     assert int(re.search(r'data-nodes="([0-9]+)"', zoomed).group(1)) < 3000
 
 
-# Dispatched by the page itself once it has loaded, as a user's hand would: four ctrl+wheel notches at one
-# point of the chart and, with %(drag)s, then a 300 px drag to the left; the page draws the next frame (headless
-# Chromium draws just one animation frame after load: the gestures all come before it), then the steps on
-# its axis are noted in the DOM.
+# Dispatched by the page itself right after its own script ran, as a user's hand would: four ctrl+wheel notches
+# at one point of the chart, then a 300 px drag to the left; the span in view (window.loopsimTimeline.view())
+# is noted in the DOM before, after the zoom and after the drag.
 GESTURES = """<script>
-window.addEventListener("load", function () {
+(function () {
   var svg = document.getElementById("chart"), box = svg.getBoundingClientRect();
   var x = box.left + %(x)d, y = box.top + 40;
-  function ticks() {
-    return Array.prototype.map.call(svg.querySelectorAll("text"), function (t) { return t.textContent; })
-      .filter(function (s) { return /^step \\d+ t=/.test(s); })
-      .map(function (s) { return s.match(/^step (\\d+)/)[1]; }).join(",");
-  }
-  document.body.setAttribute("data-ticks-before", ticks());
+  function note(name) { document.body.setAttribute("data-view-" + name, window.loopsimTimeline.view().join(",")); }
+  note("before");
   for (var i = 0; i < 4; i++)
     svg.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, ctrlKey: true, clientX: x, clientY: y,
                                                bubbles: true, cancelable: true}));
-  if (%(drag)s) {
-    svg.dispatchEvent(new MouseEvent("mousedown", {clientX: x, clientY: y, bubbles: true, cancelable: true}));
-    svg.dispatchEvent(new MouseEvent("mousemove", {clientX: x - 300, clientY: y, bubbles: true}));
-    svg.dispatchEvent(new MouseEvent("mouseup", {clientX: x - 300, clientY: y, bubbles: true}));
-  }
-  setTimeout(function () { document.body.setAttribute("data-ticks-after", ticks()); }, 200);
-});
+  note("zoomed");
+  svg.dispatchEvent(new MouseEvent("mousedown", {clientX: x, clientY: y, bubbles: true, cancelable: true}));
+  svg.dispatchEvent(new MouseEvent("mousemove", {clientX: x - 300, clientY: y, bubbles: true}));
+  svg.dispatchEvent(new MouseEvent("mouseup", {clientX: x - 300, clientY: y, bubbles: true}));
+  note("dragged");
+  document.body.setAttribute("data-width", document.documentElement.clientWidth);
+})();
 </script>
 """
 
 
 def test_ctrl_wheel_zooms_in_where_the_pointer_is_and_a_drag_pans(chromium, tmp_path):
     tl = timeline_for_scenario(load_scenario(world_file(tmp_path, clients=2, words=40)))
-    assert tl.steps > 400
-    width, x = 1200, 700  # x: pixels from the chart's left edge
-    at = (x - LAYOUT["label"]) / (width - LAYOUT["label"]) * tl.steps  # the step under the pointer
+    x = 700  # pixels from the chart's left edge
+    page = tmp_path / "gestures.html"
+    page.write_text(render_html(tl).replace("</body>", GESTURES % {"x": x} + "</body>"))
+    dom = browse(chromium, page, "--dump-dom", "--window-size=1200,700")
 
-    def gestures(drag):
-        page = tmp_path / f"gestures-{drag}.html"
-        page.write_text(render_html(tl).replace("</body>", GESTURES % {"x": x, "drag": drag} + "</body>"))
-        dom = browse(chromium, page, "--dump-dom", f"--window-size={width},700", "--virtual-time-budget=3000")
-        found = [re.search(rf'data-ticks-{name}="([0-9,]*)"', dom) for name in ("before", "after")]
-        assert all(found), "the page did not note its axis"
-        return [[int(t) for t in f.group(1).split(",") if t] for f in found]
+    def noted(name):
+        found = re.search(rf'data-{name}="([-0-9.e,]*)"', dom)
+        assert found, f"the page did not note {name}"
+        return [float(v) for v in found.group(1).split(",")]
 
-    before, zoomed = gestures("false")
-    assert before[0] == 0 and before[-1] > 0.8 * tl.steps  # the whole run
-    assert 0 < zoomed[0] and zoomed[-1] - zoomed[0] < 0.8 ** 4 * tl.steps  # four notches of 0.8: zoomed in ...
-    assert zoomed[0] <= at <= zoomed[-1] + 100  # ... about the pointer (ticks every 50 steps)
-    _, dragged = gestures("true")
-    step = zoomed[1] - zoomed[0]
-    assert dragged[0] > zoomed[0] and dragged[-1] > zoomed[-1]  # dragged left: later steps come into view
-    assert dragged[1] - dragged[0] == step  # at the same zoom
+    (a0, b0), (a1, b1), (a2, b2) = noted("view-before"), noted("view-zoomed"), noted("view-dragged")
+    width = max(400.0, noted("width")[0])
+    chart = width - LAYOUT["label"]
+    at = (x - LAYOUT["label"]) / chart  # where the pointer is, as a fraction of the chart's width
+    assert (a0, b0) == (0, tl.steps)  # the whole run
+    assert b1 - a1 == pytest.approx(0.8 ** 4 * tl.steps)  # four notches of 0.8
+    assert a1 + at * (b1 - a1) == pytest.approx(at * tl.steps)  # the step under the pointer stays under it
+    assert b2 - a2 == pytest.approx(b1 - a1)  # a drag keeps the zoom ...
+    assert a2 - a1 == pytest.approx(300 / chart * (b1 - a1))  # ... and moves the view by what was dragged
